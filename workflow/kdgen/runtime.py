@@ -1,0 +1,47 @@
+"""What every script entry point shares: its log file, and writing files whole or not at all."""
+
+from __future__ import annotations
+
+import contextlib
+import logging
+import os
+import sys
+import traceback
+from collections.abc import Iterator
+from pathlib import Path
+
+
+@contextlib.contextmanager
+def logged(log_path: str | os.PathLike[str]) -> Iterator[logging.Logger]:
+    """Send stdout, stderr (progress bars included) and a logger to ``log_path`` for the block.
+
+    An exception is written to the log with its traceback and raised again, so Snakemake marks the
+    job failed and points at the log.
+    """
+    path = Path(log_path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    logger = logging.getLogger("kdgen")
+    with path.open("w", buffering=1) as fh:
+        handler = logging.StreamHandler(fh)
+        handler.setFormatter(logging.Formatter("%(asctime)s %(levelname)s %(message)s"))
+        logger.addHandler(handler)
+        logger.setLevel(logging.INFO)
+        old_out, old_err = sys.stdout, sys.stderr
+        sys.stdout = sys.stderr = fh
+        try:
+            yield logger
+        except BaseException:
+            fh.write(traceback.format_exc())
+            raise
+        finally:
+            sys.stdout, sys.stderr = old_out, old_err
+            logger.removeHandler(handler)
+
+
+def atomic_write_text(path: str | os.PathLike[str], text: str) -> None:
+    """Write ``text`` to ``path`` through a temporary file, so no half-written file is left behind."""
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = path.with_name(f".{path.name}.partial{os.getpid()}")
+    tmp.write_text(text)
+    tmp.replace(path)

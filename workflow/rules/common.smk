@@ -1,0 +1,85 @@
+# Config validation, target lists and input functions shared by every rules file.
+import sys
+
+from kdgen.config import ConfigError, validate_config
+from kdgen.data.sources import check_real_sources
+
+try:
+    _validated = validate_config(
+        config, source=", ".join(map(str, workflow.overwrite_configfiles)) or "config.yaml"
+    )
+    _problems = check_real_sources(_validated["datasets"])
+    if _problems:
+        raise ConfigError("data error:\n  - " + "\n  - ".join(_problems))
+except ConfigError as err:
+    print(err, file=sys.stderr)
+    sys.exit(1)
+config.clear()
+config.update(_validated)
+
+
+wildcard_constraints:
+    dataset="[A-Za-z][A-Za-z0-9_]*",
+    subset=r"size-[0-9]+|lt-[0-9]+(\.[0-9]+)?",
+
+
+localrules:
+    data,
+    all,
+
+
+DATA = "results/data/{dataset}"
+LOGS = "results/logs/data/{dataset}"
+BENCH = "results/benchmarks/data/{dataset}"
+
+
+def dataset_spec(wildcards):
+    return config["datasets"][wildcards.dataset]
+
+
+def subset_names(name):
+    spec = config["datasets"][name]
+    ratios = [f"{r:g}" for r in spec["long_tail"]["ratios"]]
+    return [f"size-{n}" for n in spec["ladder"]] + [f"lt-{r}" for r in ratios]
+
+
+def materialise_inputs(wildcards):
+    spec = dataset_spec(wildcards)
+    inputs = {}
+    if spec["source"] == "synthetic":
+        inputs["wordnet"] = "results/wordnet/provenance.json"
+    if spec["options"].get("download"):
+        inputs["download"] = f"results/downloads/{wildcards.dataset}"
+    return inputs
+
+
+def data_root(wildcards, input):
+    spec = dataset_spec(wildcards)
+    return input.download if spec["options"].get("download") else spec["options"].get("root")
+
+
+def card_subsets(wildcards):
+    ratios = config["datasets"][wildcards.dataset]["long_tail"]["ratios"]
+    return [f"{DATA}/subsets/lt-{r:g}.npy".format(dataset=wildcards.dataset) for r in ratios]
+
+
+def card_targets(name):
+    card = f"results/data/{name}/card"
+    return [
+        f"{card}/samples.png",
+        f"{card}/samples.pdf",
+        f"{card}/class_counts.png",
+        f"{card}/class_counts.pdf",
+        f"{card}/split_counts.csv",
+        f"{card}/split_counts.md",
+    ]
+
+
+def data_targets():
+    targets = []
+    for name in config["datasets"]:
+        base = f"results/data/{name}"
+        targets += [f"{base}/manifest.json", f"{base}/splits.npz", f"{base}/hierarchy.csv"]
+        targets += [f"{base}/subsets/{s}.npy" for s in subset_names(name)]
+        targets += card_targets(name)
+    return targets
