@@ -15,6 +15,7 @@ from __future__ import annotations
 import os
 import re
 import shutil
+import warnings
 from collections.abc import Callable, Iterable, Sequence
 from pathlib import Path
 from typing import Any
@@ -206,7 +207,9 @@ def load_wordnet(nltk_data: str | os.PathLike[str]) -> Any:
         raise WordNetUnavailable(f"no WordNet corpus under {folder}/corpora; run the wordnet rule first")
     if folder not in nltk.data.path:
         nltk.data.path.insert(0, folder)
-    return WordNetCorpusReader(nltk.data.find("corpora/wordnet"), None)
+    with warnings.catch_warnings():  # "multilingual functions are not available": no OMW is loaded
+        warnings.simplefilter("ignore", UserWarning)
+        return WordNetCorpusReader(nltk.data.find("corpora/wordnet"), None)
 
 
 def wnid(synset: Any) -> str:

@@ -1,0 +1,46 @@
+"""Shared fixtures: the repository root, a WordNet for NLTK, the shared real MNIST digits."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+REPO = Path(__file__).resolve().parents[1]
+SHARED_DATA = REPO.parent / "shared" / "data"
+
+
+@pytest.fixture(scope="session")
+def repo() -> Path:
+    return REPO
+
+
+@pytest.fixture(scope="session")
+def nltk_data(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A WordNet corpus folder: $NLTK_DATA when it has one, else built from the system database."""
+    from kdgen.data.wordnet import WordNetUnavailable, provision_wordnet
+
+    search = [p for p in os.environ.get("NLTK_DATA", "").split(os.pathsep) if p]
+    try:
+        result = provision_wordnet(tmp_path_factory.mktemp("nltk_data"), search, try_download=False)
+    except WordNetUnavailable as err:
+        pytest.skip(f"WordNet is not available here ({err}); install Debian's wordnet-base")
+    return Path(result["nltk_data"])
+
+
+@pytest.fixture(scope="session")
+def wordnet(nltk_data: Path):
+    from kdgen.data.wordnet import load_wordnet
+
+    return load_wordnet(nltk_data)
+
+
+@pytest.fixture(scope="session")
+def mnist() -> np.ndarray:
+    path = SHARED_DATA / "mnist_test_10k.npz"
+    if not path.is_file():
+        pytest.skip(f"real MNIST digits not found at {path} (they live beside the repository in this workplace)")
+    with np.load(path) as data:
+        return data["data"]
