@@ -1,0 +1,98 @@
+"""The config schema: defaults, and one clear line per problem (key path, value, expectation)."""
+
+import copy
+import subprocess
+import sys
+
+import pytest
+import yaml
+
+from kdgen.config import ConfigError, load_schema, validate_config
+from kdgen.data import synthetic
+
+
+@pytest.fixture()
+def default_config(repo):
+    return yaml.safe_load((repo / "config.yaml").read_text())
+
+
+def _problems(config):
+    with pytest.raises(ConfigError) as info:
+        validate_config(config)
+    return str(info.value)
+
+
+def test_shipped_configs_are_valid_and_defaults_are_filled(repo):
+    for path in [repo / "config.yaml", *sorted((repo / "configs").glob("*.yaml"))]:
+        validate_config(yaml.safe_load(path.read_text()), source=str(path))
+    smoke = validate_config(yaml.safe_load((repo / "configs" / "smoke.yaml").read_text()))
+    digits = smoke["datasets"]["digits"]
+    assert digits["val_fraction"] == 0.1 and digits["options"] == {"test_fraction": 0.2}
+    assert smoke["wordnet"] == {"download": True, "system_dir": "/usr/share/wordnet"}
+    assert smoke["datasets"]["shapes"]["options"]["factors"] == list(synthetic.FACTORS)
+
+
+def test_unknown_key_names_path_value_and_known_keys(default_config):
+    default_config["datasets"]["shapes"]["options"]["colours"] = 3
+    message = _problems(default_config)
+    assert "datasets.shapes.options.colours = 3: unknown key" in message
+    assert "'factors'" in message and "1 problem" in message
+
+
+def test_wrong_type_and_out_of_range_values(default_config):
+    cfg = copy.deepcopy(default_config)
+    cfg["datasets"]["shapes"]["image_size"] = 4
+    cfg["datasets"]["digits"]["val_fraction"] = "a lot"
+    cfg["datasets"]["shapes"]["ladder"] = [10, -3]
+    cfg["device"] = "tpu"
+    message = _problems(cfg)
+    assert "datasets.shapes.image_size = 4: expected a number >= 8" in message
+    assert 'datasets.digits.val_fraction = "a lot": expected a value of type number' in message
+    assert "datasets.shapes.ladder[1] = -3: expected a number >= 1" in message
+    assert 'device = "tpu": expected a string matching' in message
+    assert "4 problems" in message
+
+
+def test_source_specific_options_and_names(default_config):
+    cfg = copy.deepcopy(default_config)
+    cfg["datasets"]["digits"]["options"]["classes"] = ["circle.n.01"]
+    cfg["datasets"]["shapes"]["options"]["classes"] = ["circle.n.01", "cube.n.01"]
+    cfg["datasets"]["bad-name"] = {"source": "digits"}
+    cfg["datasets"]["folder"] = {"source": "image_folder"}
+    message = _problems(cfg)
+    assert "datasets.digits.options.classes" in message and "unknown key; expected one of ['test_fraction']" in message
+    assert 'datasets.shapes.options.classes[1] = "cube.n.01": expected one of' in message
+    assert 'datasets.bad-name: the name "bad-name" is not allowed' in message
+    assert "datasets.folder.options.root is missing" in message
+
+
+def test_schema_shapes_match_the_renderer():
+    schema = load_schema()
+    enum = schema["$defs"]["synthetic"]["properties"]["classes"]["items"]["enum"]
+    assert sorted(enum) == sorted(synthetic.SHAPES)
+    assert schema["$defs"]["synthetic"]["properties"]["factors"]["items"]["enum"] == list(synthetic.FACTORS)
+
+
+def test_snakemake_reports_a_bad_config_without_a_traceback(repo, tmp_path, default_config):
+    default_config["datasets"]["shapes"]["seed"] = -1
+    default_config["datasets"]["cifar"] = {"source": "cifar10", "options": {"root": str(tmp_path / "nope")}}
+    bad = tmp_path / "bad.yaml"
+    bad.write_text(yaml.safe_dump(default_config))
+    proc = subprocess.run(
+        [sys.executable, "-m", "snakemake", "-n", "--configfile", str(bad)],
+        cwd=repo, capture_output=True, text=True, timeout=120,
+    )
+    assert proc.returncode != 0
+    assert "datasets.shapes.seed = -1: expected a number >= 0" in proc.stderr
+    assert "Traceback" not in proc.stderr + proc.stdout and 'File "' not in proc.stderr
+    # the config is checked before the data: the schema error stops it first
+    good = yaml.safe_load((repo / "config.yaml").read_text())
+    good["datasets"]["cifar"] = {"source": "cifar10", "options": {"root": str(tmp_path / "nope")}}
+    bad.write_text(yaml.safe_dump(good))
+    proc = subprocess.run(
+        [sys.executable, "-m", "snakemake", "-n", "--configfile", str(bad)],
+        cwd=repo, capture_output=True, text=True, timeout=120,
+    )
+    assert proc.returncode != 0
+    assert f"datasets.cifar.options.root = '{tmp_path / 'nope'}': no such folder" in proc.stderr
+    assert "cifar-10-python.tar.gz" in proc.stderr and "Traceback" not in proc.stderr
