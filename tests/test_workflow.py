@@ -93,3 +93,14 @@ def test_one_figure_builds_alone_and_identically(repo, smoke_run, tmp_path):
         a = (smoke_run / "results/data/shapes" / name).read_bytes()
         b = (tmp_path / "results/data/shapes" / name).read_bytes()
         assert a == b, name
+
+
+def test_download_is_opt_in_and_feeds_materialisation(repo, tmp_path):
+    config = yaml.safe_load((repo / "configs" / "smoke.yaml").read_text())
+    config["datasets"] = {"c10": {"source": "cifar10", "options": {"download": True}}}
+    path = tmp_path / "dl.yaml"
+    path.write_text(yaml.safe_dump(config))
+    proc = snakemake(repo, tmp_path, "results/data/c10/manifest.json", "-n", "--configfile", str(path))
+    assert "download_dataset" in proc.stdout and "results/downloads/c10" in proc.stdout
+    proc = snakemake(repo, tmp_path, "-n", "--configfile", str(repo / "configs" / "smoke.yaml"))
+    assert "download_dataset" not in proc.stdout
