@@ -11,9 +11,11 @@ report: "workflow/report/workflow.rst"
 include: "workflow/rules/common.smk"
 include: "workflow/rules/data.smk"
 include: "workflow/rules/cards.smk"
+include: "workflow/rules/train.smk"
 
 
 rule all:
     default_target: True
     input:
         rules.data.input,
+        rules.train.input,

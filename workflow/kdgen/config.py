@@ -37,10 +37,13 @@ def _resolve(schema: dict[str, Any], root: dict[str, Any]) -> dict[str, Any]:
 def fill_defaults(instance: Any, schema: dict[str, Any], root: dict[str, Any] | None = None) -> Any:
     """Insert the schema's ``default`` for every missing property, recursively (returns a new object).
 
-    Follows ``$ref``, ``additionalProperties`` maps and ``allOf`` if/then blocks whose ``if`` holds.
+    Follows ``$ref``, array ``items``, ``additionalProperties`` maps and ``allOf`` if/then blocks whose
+    ``if`` holds.
     """
     root = schema if root is None else root
     schema = _resolve(schema, root)
+    if isinstance(instance, list) and isinstance(schema.get("items"), dict):
+        return [fill_defaults(item, schema["items"], root) for item in instance]
     if not isinstance(instance, dict):
         return instance
     out = dict(instance)

@@ -3,12 +3,13 @@ import sys
 
 from kdgen.config import ConfigError, validate_config
 from kdgen.data.sources import check_real_sources
+from kdgen.train.runs import check_classifiers, classifier_runs
 
 try:
     _validated = validate_config(
         config, source=", ".join(map(str, workflow.overwrite_configfiles)) or "config.yaml"
     )
-    _problems = check_real_sources(_validated["datasets"])
+    _problems = check_real_sources(_validated["datasets"]) + check_classifiers(_validated)
     if _problems:
         raise ConfigError("data error:\n  - " + "\n  - ".join(_problems))
 except ConfigError as err:
@@ -21,10 +22,16 @@ config.update(_validated)
 wildcard_constraints:
     dataset="[A-Za-z][A-Za-z0-9_]*",
     subset=r"size-[0-9]+|lt-[0-9]+(\.[0-9]+)?",
+    train_subset=r"full|size-[0-9]+|lt-[0-9]+(\.[0-9]+)?",
+    arch=r"[a-z0-9_]+",
+    aug=r"[a-z0-9\-]+",
+    seed=r"[0-9]+",
+    split=r"val|test",
 
 
 localrules:
     data,
+    train,
     all,
 
 
@@ -82,4 +89,53 @@ def data_targets():
         targets += [f"{base}/manifest.json", f"{base}/splits.npz", f"{base}/hierarchy.csv"]
         targets += [f"{base}/subsets/{s}.npy" for s in subset_names(name)]
         targets += card_targets(name)
+    return targets
+
+
+TRAIN = "results/train/{dataset}/{train_subset}/{arch}/{aug}/seed-{seed}"
+TRAIN_LOGS = "results/logs/train/{dataset}/{train_subset}/{arch}/{aug}/seed-{seed}"
+
+
+def training_inputs(wildcards):
+    inputs = {
+        "images": f"results/data/{wildcards.dataset}/images.npz",
+        "manifest": f"results/data/{wildcards.dataset}/manifest.json",
+        "splits": f"results/data/{wildcards.dataset}/splits.npz",
+    }
+    if wildcards.train_subset != "full":
+        inputs["subset"] = f"results/data/{wildcards.dataset}/subsets/{wildcards.train_subset}.npy"
+    return inputs
+
+
+def evaluation_inputs(wildcards):
+    return {**training_inputs(wildcards), "checkpoint": TRAIN.format(**wildcards) + "/best.pt"}
+
+
+def resume_dir(wildcards):
+    return TRAIN.format(**wildcards) + "/.resume"
+
+
+def arch_weights(wildcards):
+    return config["models"]["weights"].get(wildcards.arch)
+
+
+def run_dirs():
+    return [TRAIN.format(**run) for run in classifier_runs(config)]
+
+
+def classifier_table_inputs(wildcards):
+    runs = run_dirs()
+    return {
+        "metrics": [f"{r}/metrics.csv" for r in runs],
+        "val": [f"{r}/eval-val.json" for r in runs],
+        "test": [f"{r}/eval-test.json" for r in runs],
+    }
+
+
+def train_targets():
+    targets = ["results/train/tables/model_zoo.csv", "results/train/tables/model_zoo.md"]
+    if config["classifiers"]:
+        targets += ["results/train/tables/classifiers.csv", "results/train/tables/classifiers.md"]
+    for run in run_dirs():
+        targets += [f"{run}/learning_curve.png", f"{run}/learning_curve.pdf"]
     return targets

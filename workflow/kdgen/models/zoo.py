@@ -1,0 +1,234 @@
+"""Classifiers by name.
+
+- ``resnet{8,14,20,32,44,56,110}``, ``resnet8x4``, ``resnet32x4``: CIFAR-style ResNets (three stages of
+  basic blocks, 16/32/64 channels; the ``x4`` variants 64/128/256 after a 32-channel stem), as used
+  throughout the knowledge-distillation literature (CRD, mdistiller).
+- ``wrn_<depth>_<width>``: wide ResNets with pre-activation blocks (Zagoruyko and Komodakis).
+- ``mobilenetv2``, ``shufflenetv2``: torchvision's MobileNetV2 (width 0.5) and ShuffleNetV2 (x1.0) with
+  a CIFAR stem (stride-1 first convolution, no max-pool) for inputs of 64 px or less.
+- ``resnet18``, ``resnet50``: torchvision's, with a CIFAR stem (3x3 stride-1 conv, no max-pool) for
+  inputs of 64 px or less; ImageNet weights from a local file when the config names one.
+- ``tiny``: a two-convolution net for smoke runs.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable
+from pathlib import Path
+
+import torch
+from torch import nn
+
+#: Parameter counts (millions) published for 100 classes (CRD, Tian et al., ICLR 2020, table 1-2).
+PUBLISHED_PARAMS_M = {
+    "resnet8x4": 1.23,
+    "resnet32x4": 7.43,
+    "wrn_40_2": 2.26,
+    "wrn_16_2": 0.70,
+    "wrn_40_1": 0.57,
+    "resnet56": 0.86,
+    "resnet110": 1.74,
+    "resnet20": 0.28,
+    "mobilenetv2": 0.81,
+    "shufflenetv2": 1.36,
+    "resnet50": 23.71,
+}
+
+
+class ModelError(ValueError):
+    """An unknown architecture, or weights that cannot be loaded."""
+
+
+# ----------------------------------------------------------------------------- CIFAR ResNets
+
+
+class BasicBlock(nn.Module):
+    def __init__(self, in_planes: int, planes: int, stride: int = 1) -> None:
+        super().__init__()
+        self.conv1 = nn.Conv2d(in_planes, planes, 3, stride, 1, bias=False)
+        self.bn1 = nn.BatchNorm2d(planes)
+        self.conv2 = nn.Conv2d(planes, planes, 3, 1, 1, bias=False)
+        self.bn2 = nn.BatchNorm2d(planes)
+        self.shortcut: nn.Module = nn.Identity()
+        if stride != 1 or in_planes != planes:
+            self.shortcut = nn.Sequential(nn.Conv2d(in_planes, planes, 1, stride, bias=False), nn.BatchNorm2d(planes))
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        out = torch.relu(self.bn1(self.conv1(x)))
+        return torch.relu(self.bn2(self.conv2(out)) + self.shortcut(x))
+
+
+class CifarResNet(nn.Module):
+    """ResNet for small images: stem, three stages of ``(depth - 2) / 6`` basic blocks, pooling, linear."""
+
+    def __init__(self, depth: int, widths: tuple[int, int, int, int], num_classes: int) -> None:
+        super().__init__()
+        if (depth - 2) % 6:
+            raise ModelError(f"CIFAR ResNet depth must be 6n+2, got {depth}")
+        n = (depth - 2) // 6
+        self.conv1 = nn.Conv2d(3, widths[0], 3, 1, 1, bias=False)
+        self.bn1 = nn.BatchNorm2d(widths[0])
+        layers, in_planes = [], widths[0]
+        for stage, planes in enumerate(widths[1:]):
+            for i in range(n):
+                layers.append(BasicBlock(in_planes, planes, 2 if (stage > 0 and i == 0) else 1))
+                in_planes = planes
+        self.layers = nn.Sequential(*layers)
+        self.pool = nn.AdaptiveAvgPool2d(1)
+        self.fc = nn.Linear(in_planes, num_classes)
+        for m in self.modules():
+            if isinstance(m, nn.Conv2d):
+                nn.init.kaiming_normal_(m.weight, mode="fan_out", nonlinearity="relu")
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        x = self.layers(torch.relu(self.bn1(self.conv1(x))))
+        return self.fc(torch.flatten(self.pool(x), 1))
+
+
+# ----------------------------------------------------------------------------- wide ResNets
+
+
+class WideBlock(nn.Module):
+    """Pre-activation basic block (BN-ReLU-conv twice), projection shortcut when the shape changes."""
+
+    def __init__(self, in_planes: int, planes: int, stride: int) -> None:
+        super().__init__()
+        self.bn1 = nn.BatchNorm2d(in_planes)
+        self.conv1 = nn.Conv2d(in_planes, planes, 3, stride, 1, bias=False)
+        self.bn2 = nn.BatchNorm2d(planes)
+        self.conv2 = nn.Conv2d(planes, planes, 3, 1, 1, bias=False)
+        self.shortcut = None
+        if stride != 1 or in_planes != planes:
+            self.shortcut = nn.Conv2d(in_planes, planes, 1, stride, bias=False)
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        pre = torch.relu(self.bn1(x))
+        out = self.conv2(torch.relu(self.bn2(self.conv1(pre))))
+        return out + (x if self.shortcut is None else self.shortcut(pre))
+
+
+class WideResNet(nn.Module):
+    def __init__(self, depth: int, width: int, num_classes: int) -> None:
+        super().__init__()
+        if (depth - 4) % 6:
+            raise ModelError(f"WRN depth must be 6n+4, got {depth}")
+        n = (depth - 4) // 6
+        widths = [16, 16 * width, 32 * width, 64 * width]
+        self.conv1 = nn.Conv2d(3, widths[0], 3, 1, 1, bias=False)
+        blocks, in_planes = [], widths[0]
+        for stage, planes in enumerate(widths[1:]):
+            for i in range(n):
+                blocks.append(WideBlock(in_planes, planes, 2 if (stage > 0 and i == 0) else 1))
+                in_planes = planes
+        self.blocks = nn.Sequential(*blocks)
+        self.bn = nn.BatchNorm2d(in_planes)
+        self.pool = nn.AdaptiveAvgPool2d(1)
+        self.fc = nn.Linear(in_planes, num_classes)
+        for m in self.modules():
+            if isinstance(m, nn.Conv2d):
+                nn.init.kaiming_normal_(m.weight, mode="fan_out", nonlinearity="relu")
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        x = torch.relu(self.bn(self.blocks(self.conv1(x))))
+        return self.fc(torch.flatten(self.pool(x), 1))
+
+
+# ----------------------------------------------------------------------------- small nets and torchvision
+
+
+class TinyNet(nn.Module):
+    """Two convolutions and a linear layer: for smoke runs only."""
+
+    def __init__(self, num_classes: int) -> None:
+        super().__init__()
+        self.features = nn.Sequential(
+            nn.Conv2d(3, 16, 3, padding=1, bias=False), nn.BatchNorm2d(16), nn.ReLU(), nn.MaxPool2d(2),
+            nn.Conv2d(16, 32, 3, padding=1, bias=False), nn.BatchNorm2d(32), nn.ReLU(), nn.AdaptiveAvgPool2d(1),
+        )
+        self.fc = nn.Linear(32, num_classes)
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        return self.fc(torch.flatten(self.features(x), 1))
+
+
+def _torchvision_resnet(name: str, num_classes: int, image_size: int) -> nn.Module:
+    import torchvision
+
+    model = getattr(torchvision.models, name)(weights=None, num_classes=num_classes)
+    if image_size <= 64:
+        model.conv1 = nn.Conv2d(3, 64, 3, 1, 1, bias=False)
+        model.maxpool = nn.Identity()
+    return model
+
+
+def _mobilenetv2(num_classes: int, image_size: int) -> nn.Module:
+    import torchvision
+
+    model = torchvision.models.mobilenet_v2(weights=None, num_classes=num_classes, width_mult=0.5)
+    if image_size <= 64:
+        model.features[0][0].stride = (1, 1)
+    return model
+
+
+def _shufflenetv2(num_classes: int, image_size: int) -> nn.Module:
+    import torchvision
+
+    model = torchvision.models.shufflenet_v2_x1_0(weights=None, num_classes=num_classes)
+    if image_size <= 64:
+        model.conv1[0].stride = (1, 1)
+        model.maxpool = nn.Identity()
+    return model
+
+
+_CIFAR_DEPTHS = (8, 14, 20, 32, 44, 56, 110)
+ARCHITECTURES: dict[str, Callable[[int, int], nn.Module]] = {
+    **{f"resnet{d}": (lambda d: lambda c, s: CifarResNet(d, (16, 16, 32, 64), c))(d) for d in _CIFAR_DEPTHS},
+    "resnet8x4": lambda c, s: CifarResNet(8, (32, 64, 128, 256), c),
+    "resnet32x4": lambda c, s: CifarResNet(32, (32, 64, 128, 256), c),
+    "mobilenetv2": _mobilenetv2,
+    "shufflenetv2": _shufflenetv2,
+    "resnet18": lambda c, s: _torchvision_resnet("resnet18", c, s),
+    "resnet50": lambda c, s: _torchvision_resnet("resnet50", c, s),
+    "tiny": lambda c, s: TinyNet(c),
+}
+_WRN = re.compile(r"wrn_(\d+)_(\d+)")
+
+
+def load_pretrained(model: nn.Module, path: str | Path) -> list[str]:
+    """Load ImageNet weights from a local state-dict file; tensors whose shape differs (the classifier,
+    an adapted stem) are skipped. Returns the names of the skipped tensors."""
+    path = Path(path)
+    if not path.is_file():
+        raise ModelError(
+            f"pretrained weights file {path} not found: download the torchvision ImageNet weights for this "
+            "architecture to that path, or remove the entry from models.weights in the config"
+        )
+    state = torch.load(path, map_location="cpu", weights_only=True)
+    own = model.state_dict()
+    usable = {k: v for k, v in state.items() if k in own and own[k].shape == v.shape}
+    skipped = sorted(set(own) - set(usable))
+    if len(usable) < len(own) // 2:
+        raise ModelError(f"{path} does not fit this architecture: only {len(usable)} of {len(own)} tensors match")
+    model.load_state_dict(usable, strict=False)
+    return skipped
+
+
+def build_model(name: str, num_classes: int, image_size: int = 32, weights: str | Path | None = None) -> nn.Module:
+    """A classifier by config name, for 3-channel ``image_size`` inputs and ``num_classes`` outputs."""
+    match = _WRN.fullmatch(name)
+    if match:
+        model: nn.Module = WideResNet(int(match.group(1)), int(match.group(2)), num_classes)
+    elif name in ARCHITECTURES:
+        model = ARCHITECTURES[name](num_classes, image_size)
+    else:
+        raise ModelError(f"unknown architecture {name!r}; known: {sorted(ARCHITECTURES)} and wrn_<depth>_<width>")
+    if weights is not None:
+        if name not in ("resnet18", "resnet50"):
+            raise ModelError(f"pretrained weights are supported for resnet18 and resnet50, not {name}")
+        load_pretrained(model, weights)
+    return model
+
+
+def count_parameters(model: nn.Module) -> int:
+    return sum(p.numel() for p in model.parameters())

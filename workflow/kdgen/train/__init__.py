@@ -1,0 +1,1 @@
+"""Training: augmentation policies, the trainer loop, and classifier I/O."""

@@ -1,0 +1,83 @@
+"""Classifiers on materialised datasets: data loading, model building, checkpoints, outputs."""
+
+from __future__ import annotations
+
+import os
+import shutil
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pandas as pd
+import torch
+
+from kdgen.data.store import load_dataset
+from kdgen.models import build_model
+from kdgen.train.trainer import Normalized, TrainResult, as_rgb_batch, channel_stats, load_checkpoint, _atomic_save
+
+
+@dataclass
+class SplitData:
+    """uint8 images (N, 3, H, W) and int64 labels of the train subset, val and test splits."""
+
+    train: tuple[torch.Tensor, torch.Tensor]
+    val: tuple[torch.Tensor, torch.Tensor]
+    test: tuple[torch.Tensor, torch.Tensor]
+    num_classes: int
+    image_size: int
+
+
+def load_split_data(images_path: str, manifest_path: str, splits_path: str, subset_path: str | None = None) -> SplitData:
+    """The dataset's splits as tensors; the training images are ``subset_path``'s indices when given."""
+    ds = load_dataset(images_path, manifest_path)
+    with np.load(splits_path) as splits:
+        idx = {k: splits[k] for k in ("train", "val", "test")}
+    if subset_path is not None:
+        idx["train"] = np.load(subset_path)
+
+    def take(i: np.ndarray) -> tuple[torch.Tensor, torch.Tensor]:
+        return as_rgb_batch(ds.images[i]), torch.from_numpy(ds.labels[i])
+
+    return SplitData(take(idx["train"]), take(idx["val"]), take(idx["test"]), len(ds.classes), ds.images.shape[1])
+
+
+def build_classifier(arch: str, data: SplitData, weights: str | None = None) -> Normalized:
+    """``arch`` for the dataset's classes, standardising inputs with the training images' statistics."""
+    mean, std = channel_stats(data.train[0])
+    return Normalized(build_model(arch, data.num_classes, data.image_size, weights), mean, std)
+
+
+def classifier_meta(arch: str, data: SplitData) -> dict[str, Any]:
+    return {"arch": arch, "num_classes": data.num_classes, "image_size": data.image_size}
+
+
+def load_classifier(path: str | os.PathLike[str]) -> tuple[Normalized, dict[str, Any]]:
+    """Rebuild a classifier from a checkpoint written by :func:`save_outputs` (weights only)."""
+    ckpt = load_checkpoint(path)
+    meta = ckpt["meta"]
+    model = Normalized(build_model(meta["arch"], meta["num_classes"], meta["image_size"]), [0.0] * 3, [1.0] * 3)
+    model.load_state_dict(ckpt["model"])
+    return model.eval(), ckpt
+
+
+def save_outputs(
+    model: Normalized,
+    result: TrainResult,
+    meta: dict[str, Any],
+    state_dir: str | os.PathLike[str],
+    best_path: str | os.PathLike[str],
+    last_path: str | os.PathLike[str],
+    metrics_path: str | os.PathLike[str],
+) -> None:
+    """Write the best-validation and last checkpoints and the per-epoch metrics; drop the resume state."""
+    state_dir = Path(state_dir)
+    best = load_checkpoint(state_dir / "best.pt")
+    _atomic_save({**best, "meta": meta}, Path(best_path))
+    last = result.history[-1]
+    _atomic_save({"model": model.state_dict(), "epoch": last["epoch"], "val_top1": last["val_top1"], "meta": meta}, Path(last_path))
+    frame = pd.DataFrame(result.history)
+    tmp = Path(metrics_path).with_name(f".{Path(metrics_path).name}.partial{os.getpid()}")
+    frame.to_csv(tmp, index=False)
+    tmp.replace(metrics_path)
+    shutil.rmtree(state_dir)

@@ -1,0 +1,25 @@
+"""The classifier runs a config asks for, and the checks that can be made before any job runs."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any
+
+
+def classifier_runs(config: Mapping[str, Any]) -> list[dict[str, Any]]:
+    """One entry per (classifier, seed): the wildcards of a training run."""
+    runs = []
+    for c in config.get("classifiers", []):
+        for seed in c["seeds"]:
+            runs.append({"dataset": c["dataset"], "train_subset": c["subset"], "arch": c["arch"], "aug": c["aug"], "seed": seed})
+    return runs
+
+
+def check_classifiers(config: Mapping[str, Any]) -> list[str]:
+    problems = []
+    for i, c in enumerate(config.get("classifiers", [])):
+        if c["dataset"] not in config["datasets"]:
+            problems.append(
+                f"classifiers[{i}].dataset = {c['dataset']!r}: not a configured dataset; expected one of {sorted(config['datasets'])}"
+            )
+    return problems

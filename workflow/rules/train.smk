@@ -1,0 +1,105 @@
+# Classifiers: training, evaluation, learning curves, and the tables of every trained classifier.
+
+
+rule train_classifier:
+    # The resumable state lives in <run>/.resume/ while the job runs (it must survive a killed job,
+    # which a declared output would not: Snakemake deletes incomplete outputs) and is removed at the end.
+    input:
+        unpack(training_inputs),
+    output:
+        best=f"{TRAIN}/best.pt",
+        last=f"{TRAIN}/last.pt",
+        metrics=f"{TRAIN}/metrics.csv",
+    params:
+        training=config["training"],
+        device=config["device"],
+        precision=config["precision"],
+        weights=arch_weights,
+        state_dir=resume_dir,
+    threads: 2
+    log:
+        f"{TRAIN_LOGS}/train.log",
+    benchmark:
+        "results/benchmarks/train/{dataset}/{train_subset}/{arch}/{aug}/seed-{seed}/train.tsv"
+    conda:
+        "../../envs/kdgen.yaml"
+    script:
+        "../scripts/train_classifier.py"
+
+
+rule evaluate_classifier:
+    input:
+        unpack(evaluation_inputs),
+    output:
+        f"{TRAIN}/eval-{{split}}.json",
+    params:
+        device=config["device"],
+        precision=config["precision"],
+        batch_size=config["training"]["eval_batch_size"],
+    threads: 2
+    log:
+        f"{TRAIN_LOGS}/eval-{{split}}.log",
+    conda:
+        "../../envs/kdgen.yaml"
+    script:
+        "../scripts/train_evaluate.py"
+
+
+rule learning_curve:
+    input:
+        f"{TRAIN}/metrics.csv",
+    output:
+        png=report(
+            f"{TRAIN}/learning_curve.png",
+            caption="../report/learning_curve.rst",
+            category="Classifiers",
+            subcategory="{dataset} {train_subset} {arch} {aug}",
+        ),
+        pdf=f"{TRAIN}/learning_curve.pdf",
+    log:
+        f"{TRAIN_LOGS}/learning_curve.log",
+    conda:
+        "../../envs/kdgen.yaml"
+    script:
+        "../scripts/train_learning_curve.py"
+
+
+rule classifier_table:
+    input:
+        unpack(classifier_table_inputs),
+    output:
+        csv=report(
+            "results/train/tables/classifiers.csv",
+            caption="../report/classifier_table.rst",
+            category="Classifiers",
+            subcategory="tables",
+        ),
+        md="results/train/tables/classifiers.md",
+    log:
+        "results/logs/train/classifier_table.log",
+    conda:
+        "../../envs/kdgen.yaml"
+    script:
+        "../scripts/train_classifier_table.py"
+
+
+rule model_zoo_table:
+    output:
+        csv=report(
+            "results/train/tables/model_zoo.csv",
+            caption="../report/model_zoo.rst",
+            category="Classifiers",
+            subcategory="tables",
+        ),
+        md="results/train/tables/model_zoo.md",
+    log:
+        "results/logs/train/model_zoo.log",
+    conda:
+        "../../envs/kdgen.yaml"
+    script:
+        "../scripts/train_model_zoo.py"
+
+
+rule train:
+    input:
+        train_targets(),

@@ -1,0 +1,24 @@
+"""One table of every trained classifier, seeds aggregated to mean and standard deviation."""
+
+import json
+
+import pandas as pd
+
+from kdgen.plots.tables import classifier_table, write_table
+from kdgen.runtime import logged
+
+with logged(snakemake.log[0]) as log:
+    records = []
+    for metrics, val, test in zip(snakemake.input.metrics, snakemake.input.val, snakemake.input.test):
+        parts = metrics.split("/")  # results/train/<dataset>/<subset>/<arch>/<aug>/seed-<seed>/metrics.csv
+        v, t = json.load(open(val)), json.load(open(test))
+        records.append(
+            {
+                "dataset": parts[2], "subset": parts[3], "arch": parts[4], "aug": parts[5],
+                "seed": int(parts[6].removeprefix("seed-")), "best_epoch": v["checkpoint_epoch"],
+                "epochs": len(pd.read_csv(metrics)), "val_top1": v["top1"], "test_top1": t["top1"], "test_top5": t["top5"],
+            }
+        )
+    table = classifier_table(pd.DataFrame(records))
+    write_table(table, snakemake.output.csv, snakemake.output.md)
+    log.info("%d runs in %d rows", len(records), len(table))
