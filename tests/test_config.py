@@ -96,3 +96,18 @@ def test_snakemake_reports_a_bad_config_without_a_traceback(repo, tmp_path, defa
     assert proc.returncode != 0
     assert f"datasets.cifar.options.root = '{tmp_path / 'nope'}': no such folder" in proc.stderr
     assert "cifar-10-python.tar.gz" in proc.stderr and "Traceback" not in proc.stderr
+
+
+def test_classifier_entries_are_checked(repo, tmp_path, default_config):
+    default_config["classifiers"] = [{"dataset": "shapes", "arch": "resnet9", "aug": "medium"}]
+    message = _problems(default_config)
+    assert 'classifiers[0].arch = "resnet9": expected a string matching' in message
+    assert 'classifiers[0].aug = "medium": expected a string matching' in message
+    default_config["classifiers"] = [{"dataset": "cifar", "arch": "resnet8"}]
+    bad = tmp_path / "bad.yaml"
+    bad.write_text(yaml.safe_dump(default_config))
+    proc = subprocess.run(
+        [sys.executable, "-m", "snakemake", "-n", "--configfile", str(bad)],
+        cwd=repo, capture_output=True, text=True, timeout=120,
+    )
+    assert proc.returncode != 0 and "classifiers[0].dataset = 'cifar': not a configured dataset" in proc.stderr

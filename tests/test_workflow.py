@@ -29,6 +29,13 @@ def expected_targets(config: dict) -> list[str]:
         targets += [f"{base}/subsets/size-{n}.npy" for n in spec.get("ladder", [])]
         targets += [f"{base}/subsets/lt-{r:g}.npy" for r in spec.get("long_tail", {}).get("ratios", [])]
         targets += [f"{base}/card/{f}" for f in ("samples.png", "samples.pdf", "class_counts.png", "class_counts.pdf", "split_counts.csv", "split_counts.md")]
+    targets += ["results/train/tables/model_zoo.csv", "results/train/tables/model_zoo.md"]
+    if config.get("classifiers"):
+        targets += ["results/train/tables/classifiers.csv", "results/train/tables/classifiers.md"]
+    for c in config.get("classifiers", []):
+        for seed in c.get("seeds", [0]):
+            run = f"results/train/{c['dataset']}/{c.get('subset', 'full')}/{c['arch']}/{c.get('aug', 'none')}/seed-{seed}"
+            targets += [f"{run}/{f}" for f in ("best.pt", "last.pt", "metrics.csv", "eval-val.json", "eval-test.json", "learning_curve.png", "learning_curve.pdf")]
     return targets
 
 
@@ -71,6 +78,14 @@ def test_smoke_config_builds_every_target(repo, smoke_run):
     for log in ("materialise.log", "split.log", "card_samples.log"):
         assert (smoke_run / "results/logs/data/shapes" / log).is_file()
     assert not list((smoke_run / "results").rglob(".*partial*"))
+    run = smoke_run / "results/train/digits/full/tiny/weak/seed-0"
+    assert not (run / ".resume").exists()  # the resumable state is dropped once training is done
+    metrics = (run / "metrics.csv").read_text().splitlines()
+    assert len(metrics) == 3 and metrics[0].startswith("epoch,lr,train_loss,train_ce,train_top1,val_loss,val_top1,val_top5")
+    evaluation = json.loads((run / "eval-test.json").read_text())
+    assert evaluation["split"] == "test" and evaluation["arch"] == "tiny" and 0 <= evaluation["top1"] <= 100
+    table = (smoke_run / "results/train/tables/classifiers.csv").read_text().splitlines()
+    assert len(table) == 2 and table[1].startswith("digits,full,tiny,weak,1,2,")
 
 
 def test_rerun_is_a_no_op_and_a_report_can_be_built(repo, smoke_run):
@@ -98,6 +113,7 @@ def test_one_figure_builds_alone_and_identically(repo, smoke_run, tmp_path):
 def test_download_is_opt_in_and_feeds_materialisation(repo, tmp_path):
     config = yaml.safe_load((repo / "configs" / "smoke.yaml").read_text())
     config["datasets"] = {"c10": {"source": "cifar10", "options": {"download": True}}}
+    config["classifiers"] = []
     path = tmp_path / "dl.yaml"
     path.write_text(yaml.safe_dump(config))
     proc = snakemake(repo, tmp_path, "results/data/c10/manifest.json", "-n", "--configfile", str(path))

@@ -11,7 +11,7 @@ try:
     )
     _problems = check_real_sources(_validated["datasets"]) + check_classifiers(_validated)
     if _problems:
-        raise ConfigError("data error:\n  - " + "\n  - ".join(_problems))
+        raise ConfigError("config error:\n  - " + "\n  - ".join(_problems))
 except ConfigError as err:
     print(err, file=sys.stderr)
     sys.exit(1)

@@ -14,7 +14,7 @@ import torch
 
 from kdgen.data.store import load_dataset
 from kdgen.models import build_model
-from kdgen.train.trainer import Normalized, TrainResult, as_rgb_batch, channel_stats, load_checkpoint, _atomic_save
+from kdgen.train.trainer import Normalized, TrainResult, _atomic_save, as_rgb_batch, channel_stats, derive_seed, load_checkpoint
 
 
 @dataclass
@@ -42,10 +42,13 @@ def load_split_data(images_path: str, manifest_path: str, splits_path: str, subs
     return SplitData(take(idx["train"]), take(idx["val"]), take(idx["test"]), len(ds.classes), ds.images.shape[1])
 
 
-def build_classifier(arch: str, data: SplitData, weights: str | None = None) -> Normalized:
-    """``arch`` for the dataset's classes, standardising inputs with the training images' statistics."""
+def build_classifier(arch: str, data: SplitData, seed: int = 0, weights: str | None = None) -> Normalized:
+    """``arch`` for the dataset's classes, initialised from ``seed``, standardising inputs with the
+    training images' channel statistics."""
     mean, std = channel_stats(data.train[0])
-    return Normalized(build_model(arch, data.num_classes, data.image_size, weights), mean, std)
+    with torch.random.fork_rng(devices=[]):
+        torch.manual_seed(derive_seed(seed, 3))
+        return Normalized(build_model(arch, data.num_classes, data.image_size, weights), mean, std)
 
 
 def classifier_meta(arch: str, data: SplitData) -> dict[str, Any]:
