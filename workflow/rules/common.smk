@@ -29,7 +29,18 @@ wildcard_constraints:
     split=r"val|test",
 
 
+# Cheap rules run where snakemake runs, never waiting in a cluster queue.
 localrules:
+    wordnet,
+    split_dataset,
+    subset_dataset,
+    class_hierarchy,
+    card_samples,
+    card_class_counts,
+    card_split_counts,
+    learning_curve,
+    classifier_table,
+    model_zoo_table,
     data,
     train,
     all,
@@ -108,11 +119,11 @@ def training_inputs(wildcards):
 
 
 def evaluation_inputs(wildcards):
-    return {**training_inputs(wildcards), "checkpoint": TRAIN.format(**wildcards) + "/best.pt"}
+    return {**training_inputs(wildcards), "checkpoint": f"{TRAIN}/best.pt".format(**wildcards)}
 
 
 def resume_dir(wildcards):
-    return TRAIN.format(**wildcards) + "/.resume"
+    return f"{TRAIN}/.resume".format(**wildcards)
 
 
 def arch_weights(wildcards):
@@ -139,3 +150,20 @@ def train_targets():
     for run in run_dirs():
         targets += [f"{run}/learning_curve.png", f"{run}/learning_curve.pdf"]
     return targets
+
+
+def on_gpu():
+    return config["device"].startswith("cuda")
+
+
+def gpu_count(wildcards):
+    """Training and generation rules ask for one GPU when the config's device is cuda."""
+    return 1 if on_gpu() else 0
+
+
+def heavy_mem_mb(wildcards, attempt):
+    return (24000 if on_gpu() else 6000) * attempt
+
+
+def heavy_runtime(wildcards, attempt):
+    return (720 if on_gpu() else 240) * attempt

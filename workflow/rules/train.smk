@@ -17,6 +17,10 @@ rule train_classifier:
         weights=arch_weights,
         state_dir=resume_dir,
     threads: 2
+    resources:
+        gpu=gpu_count,
+        mem_mb=heavy_mem_mb,
+        runtime=heavy_runtime,
     log:
         f"{TRAIN_LOGS}/train.log",
     benchmark:
@@ -37,6 +41,8 @@ rule evaluate_classifier:
         precision=config["precision"],
         batch_size=config["training"]["eval_batch_size"],
     threads: 2
+    resources:
+        gpu=gpu_count,
     log:
         f"{TRAIN_LOGS}/eval-{{split}}.log",
     conda:
