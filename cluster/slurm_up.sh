@@ -11,7 +11,7 @@
 # KDGEN_SLURM_FAKE_GPUS (fake GPU devices on the node; default 2).
 set -euo pipefail
 
-DIR=${KDGEN_SLURM_DIR:-/var/tmp/kdgen-slurm}
+source "$(dirname "$0")/pids.sh"  # DIR, alive, stop
 GPUS=${KDGEN_SLURM_FAKE_GPUS:-2}
 PACKAGES=(munge slurm-client slurmctld slurmd slurmdbd mariadb-server)
 HOST=$(hostname -s)
@@ -22,7 +22,6 @@ die() { echo "slurm_up: $*" >&2; exit 2; }
 [ "$(id -u)" = 0 ] || die "must run as root (it installs packages and starts system daemons)"
 [ -f /etc/debian_version ] || die "needs Debian or a derivative (apt packages ${PACKAGES[*]})"
 
-alive() { [ -f "$DIR/pids/$1.pid" ] && kill -0 "$(cat "$DIR/pids/$1.pid")" 2>/dev/null; }
 wait_for() {  # wait_for <seconds> <description> <command...>
     local limit=$1 what=$2; shift 2
     for _ in $(seq 1 $((limit * 4))); do "$@" >/dev/null 2>&1 && return 0; sleep 0.25; done
@@ -38,10 +37,13 @@ for p in "${PACKAGES[@]}"; do dpkg -s "$p" >/dev/null 2>&1 || missing+=("$p"); d
 if [ ${#missing[@]} -gt 0 ]; then
     say "installing ${missing[*]}"
     apt-get update -qq
-    # policy-rc.d keeps the packages from starting daemons of their own (this script starts them)
-    printf '#!/bin/sh\nexit 101\n' > /usr/sbin/policy-rc.d && chmod +x /usr/sbin/policy-rc.d
+    # a policy-rc.d keeps the packages from starting daemons of their own (this script starts them)
+    own_policy=0
+    if [ ! -e /usr/sbin/policy-rc.d ]; then
+        printf '#!/bin/sh\nexit 101\n' > /usr/sbin/policy-rc.d && chmod +x /usr/sbin/policy-rc.d && own_policy=1
+    fi
     DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "${missing[@]}" >/dev/null
-    rm -f /usr/sbin/policy-rc.d
+    if [ "$own_policy" = 1 ]; then rm -f /usr/sbin/policy-rc.d; fi
 fi
 
 mkdir -p "$DIR"/{pids,log,state/ctld,state/d,dev}
@@ -83,6 +85,7 @@ for i in $(seq 0 $((GPUS - 1))); do
     [ -c "$DIR/dev/fakegpu$i" ] || mknod "$DIR/dev/fakegpu$i" c 1 3  # clones of /dev/null
 done
 mkdir -p /etc/slurm
+old_conf=$(cat /etc/slurm/slurm.conf /etc/slurm/gres.conf 2>/dev/null || true)
 cat > /etc/slurm/slurm.conf <<EOF
 # Written by kdgen's cluster/slurm_up.sh: a single-node test cluster.
 ClusterName=kdgen
@@ -105,6 +108,7 @@ SlurmdLogFile=$DIR/log/slurmd.log
 AccountingStorageType=accounting_storage/slurmdbd
 AccountingStorageHost=localhost
 AccountingStoreFlags=job_comment
+AccountingStorageTRES=gres/gpu
 JobAcctGatherType=jobacct_gather/none
 NodeName=$HOST NodeAddr=127.0.0.1 CPUs=$CPUS RealMemory=$MEM_MB Gres=gpu:$GPUS State=UNKNOWN
 PartitionName=debug Nodes=ALL Default=YES MaxTime=INFINITE State=UP
@@ -127,6 +131,11 @@ EOF
 chmod 600 /etc/slurm/slurmdbd.conf
 
 # --- SLURM daemons ------------------------------------------------------------------------------
+if [ "$old_conf" != "$(cat /etc/slurm/slurm.conf /etc/slurm/gres.conf)" ]; then
+    # a reconfigure does not pick up every setting (accounting TRES, GRES): restart instead
+    say "configuration changed: restarting slurmctld and slurmd"
+    stop slurmd && stop slurmctld
+fi
 if ! alive slurmdbd; then
     rm -f "$DIR/state/slurmdbd.pid"
     /usr/sbin/slurmdbd

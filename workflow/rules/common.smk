@@ -162,7 +162,7 @@ def gpu_count(wildcards):
 
 
 def heavy_mem_mb(wildcards, attempt):
-    return (24000 if on_gpu() else 6000) * attempt
+    return (16000 if on_gpu() else 6000) * attempt
 
 
 def heavy_runtime(wildcards, attempt):
