@@ -12,6 +12,7 @@ include: "workflow/rules/common.smk"
 include: "workflow/rules/data.smk"
 include: "workflow/rules/cards.smk"
 include: "workflow/rules/train.smk"
+include: "workflow/rules/ganrep.smk"
 
 
 rule all:
@@ -19,3 +20,4 @@ rule all:
     input:
         rules.data.input,
         rules.train.input,
+        rules.ganrep.input,

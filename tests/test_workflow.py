@@ -30,6 +30,7 @@ def expected_targets(config: dict) -> list[str]:
         targets += [f"{base}/subsets/lt-{r:g}.npy" for r in spec.get("long_tail", {}).get("ratios", [])]
         targets += [f"{base}/card/{f}" for f in ("samples.png", "samples.pdf", "class_counts.png", "class_counts.pdf", "split_counts.csv", "split_counts.md")]
     targets += ["results/train/tables/model_zoo.csv", "results/train/tables/model_zoo.md"]
+    targets += [f"results/reference/ganrep_paper_fit.{ext}" for ext in ("csv", "md", "png", "pdf")]
     if config.get("classifiers"):
         targets += ["results/train/tables/classifiers.csv", "results/train/tables/classifiers.md"]
     for c in config.get("classifiers", []):

@@ -1,4 +1,5 @@
 # Config validation, target lists and input functions shared by every rules file.
+import os
 import sys
 
 from kdgen.config import ConfigError, validate_config
@@ -41,12 +42,17 @@ localrules:
     learning_curve,
     classifier_table,
     model_zoo_table,
+    ganrep_paper_fit,
+    ganrep_paper_fit_figure,
     data,
     train,
+    ganrep,
     all,
 
 
 DATA = "results/data/{dataset}"
+# published measurements shipped with the workflow (found from the Snakefile, whatever the workdir)
+GANREP_PAPER = os.path.join(workflow.basedir, "reference", "ganrep_paper.csv")
 LOGS = "results/logs/data/{dataset}"
 BENCH = "results/benchmarks/data/{dataset}"
 
@@ -167,3 +173,7 @@ def heavy_mem_mb(wildcards, attempt):
 
 def heavy_runtime(wildcards, attempt):
     return (720 if on_gpu() else 240) * attempt
+
+
+def ganrep_targets():
+    return [f"results/reference/ganrep_paper_fit.{ext}" for ext in ("csv", "md", "png", "pdf")]

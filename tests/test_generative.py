@@ -1,0 +1,98 @@
+"""Replication metrics, FID/KID with an injected extractor, and the compact GANs."""
+
+import numpy as np
+import pytest
+import torch
+from sklearn.neighbors import NearestNeighbors
+
+from kdgen.generative.gan import GANConfig, build_gan
+from kdgen.generative.training import sample, train_gan
+from kdgen.metrics.fid import ClassifierFeatures, extractor_label, fid_kid
+from kdgen.metrics.replication import alpha_to_rms, nearest_training_images, ratio_test_rate, replication_rate
+
+RNG = np.random.default_rng(0)
+
+
+def test_alpha_as_rms():
+    assert alpha_to_rms(8000) == pytest.approx(36.08, abs=0.01)
+    assert alpha_to_rms(2000, (32, 32, 3)) == pytest.approx(alpha_to_rms(8000), rel=1e-3)
+
+
+def test_nearest_training_images_match_scikit_learn():
+    train = RNG.integers(0, 256, (300, 8, 8, 3), dtype=np.uint8)
+    samples = RNG.integers(0, 256, (50, 8, 8, 3), dtype=np.uint8)
+    nn = nearest_training_images(samples, train, chunk=16)
+    d, i = NearestNeighbors(n_neighbors=2, algorithm="brute").fit(train.reshape(300, -1).astype(float)).kneighbors(samples.reshape(50, -1).astype(float))
+    np.testing.assert_array_equal(nn["index"], i[:, 0])
+    np.testing.assert_allclose(nn["d1"], d[:, 0], rtol=1e-9)
+    np.testing.assert_allclose(nn["d2"], d[:, 1], rtol=1e-9)
+
+
+def test_planted_copies_replicate_and_fresh_noise_does_not():
+    train = RNG.integers(0, 256, (200, 16, 16, 3), dtype=np.uint8)
+    copies = np.clip(train[:64].astype(int) + RNG.integers(-3, 4, (64, 16, 16, 3)), 0, 255).astype(np.uint8)
+    fresh = RNG.integers(0, 256, (64, 16, 16, 3), dtype=np.uint8)
+    threshold = alpha_to_rms(8000)
+    for name, samples, expected in (("copies", copies, 100.0), ("noise", fresh, 0.0)):
+        nn = nearest_training_images(samples, train)
+        assert replication_rate(nn["rms"], threshold) == expected, name
+        assert ratio_test_rate(nn["d1"], nn["d2"]) == expected, name
+    nn = nearest_training_images(np.concatenate([copies[:16], fresh[:48]]), train)
+    assert replication_rate(nn["rms"], threshold) == 25.0
+
+
+def test_fid_and_kid_with_an_injected_extractor():
+    from kdgen.models import build_model
+
+    torch.manual_seed(0)
+    features = ClassifierFeatures(build_model("tiny", 4, 16), image_size=16)
+    a = RNG.integers(0, 128, (120, 16, 16, 3), dtype=np.uint8)
+    b = RNG.integers(0, 128, (120, 16, 16, 3), dtype=np.uint8)
+    shifted = (a.astype(int) + 120).clip(0, 255).astype(np.uint8)
+    same = fid_kid(a, b, features)
+    far = fid_kid(a, shifted, features)
+    assert far["fid"] > 10 * max(same["fid"], 1e-6) and far["kid"] > same["kid"]
+    assert "not Inception" in extractor_label(None, "resnet8")
+    with pytest.raises(ValueError):
+        fid_kid(a, b)
+
+
+@pytest.mark.parametrize("family,classes", [("biggan", 0), ("biggan", 3), ("stylegan2", 0), ("stylegan2", 3)])
+def test_gans_map_latents_to_images_and_score_them(family, classes):
+    cfg = GANConfig(family=family, image_size=16, width=8, z_dim=16, w_dim=16, num_classes=classes)
+    g, d = build_gan(cfg)
+    y = torch.tensor([0, 1]) if classes else None
+    x = g(torch.randn(2, 16), y)
+    assert x.shape == (2, 3, 16, 16) and float(x.detach().abs().max()) <= 1.0
+    assert d(x, y).shape == (2,)
+    with pytest.raises(ValueError, match="4 \\* 2\\^k"):
+        GANConfig(image_size=24).blocks
+
+
+def _images(n=24, size=8):
+    return torch.from_numpy(RNG.integers(0, 256, (n, 3, size, size), dtype=np.uint8))
+
+
+@pytest.mark.parametrize("family", ["biggan", "stylegan2"])
+def test_gan_training_is_deterministic_and_resumes(tmp_path, family):
+    torch.set_num_threads(1)
+    x = _images()
+    cfg = GANConfig(family=family, image_size=8, width=8, z_dim=8, w_dim=8, steps=12, batch_size=8, r1_every=2)
+    quiet = dict(progress=False, log=lambda s: None, checkpoint_every=4)
+    g1, h1 = train_gan(cfg, x, None, 3, tmp_path / "a", **quiet)
+    g2, h2 = train_gan(cfg, x, None, 3, tmp_path / "b", **quiet)
+    assert h1 == h2 and len(h1) == 3
+    s1, s2 = sample(g1, cfg, 10, seed=1), sample(g2, cfg, 10, seed=1)
+    assert s1.dtype == np.uint8 and s1.shape == (10, 8, 8, 3)
+    np.testing.assert_array_equal(s1, s2)
+    # stop after 8 of 12 steps (a shorter run with the same state folder), then resume to 12
+    short = GANConfig(**{**cfg.__dict__, "steps": 8})
+    train_gan(short, x, None, 3, tmp_path / "c", **quiet)
+    state = torch.load(tmp_path / "c" / "state.pt", weights_only=True)
+    state["fingerprint"] = state["fingerprint"].replace('"steps": 8', '"steps": 12')  # as a killed 12-step run saves it
+    torch.save(state, tmp_path / "c" / "state.pt")
+    logs = []
+    g3, h3 = train_gan(cfg, x, None, 3, tmp_path / "c", progress=False, log=logs.append, checkpoint_every=4)
+    assert any("resuming GAN training at step 8" in line for line in logs)
+    assert h3 == h1
+    np.testing.assert_array_equal(sample(g3, cfg, 10, seed=1), s1)

@@ -1,0 +1,1 @@
+"""Curve fitting (scipy): exponential decay of replication, one-shot estimates, size models."""

@@ -1,0 +1,143 @@
+"""Resumable, deterministic GAN training and lossless sampling.
+
+Step t draws its real batch, its latents and its noise from ``(seed, t)``; the state (both networks,
+the EMA generator, both optimizers, the step, the loss history) is written atomically every
+``checkpoint_every`` steps, so a killed run resumes where it stopped and ends as an uninterrupted one.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import time
+from collections.abc import Callable
+from dataclasses import asdict
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import torch
+
+from kdgen.generative.gan import GANConfig, build_gan, d_loss, g_loss, make_ema, r1_penalty, update_ema
+from kdgen.train.trainer import derive_seed, resolve_device
+
+
+def to_unit(images: torch.Tensor) -> torch.Tensor:
+    """uint8 (N, C, H, W) -> float in [-1, 1]."""
+    return images.float().div(127.5).sub(1.0)
+
+
+def to_uint8(images: torch.Tensor) -> torch.Tensor:
+    """float in [-1, 1] (N, C, H, W) -> uint8 (N, H, W, C), rounded."""
+    return images.clamp(-1, 1).add(1).mul(127.5).round().to(torch.uint8).permute(0, 2, 3, 1)
+
+
+def _save(obj: Any, path: Path) -> None:
+    tmp = path.with_name(f".{path.name}.partial{os.getpid()}")
+    torch.save(obj, tmp)
+    tmp.replace(path)
+
+
+def build_seeded(cfg: GANConfig, seed: int) -> tuple[torch.nn.Module, torch.nn.Module]:
+    with torch.random.fork_rng(devices=[]):
+        torch.manual_seed(derive_seed(seed, 11))
+        return build_gan(cfg)
+
+
+def train_gan(
+    cfg: GANConfig,
+    images: torch.Tensor,
+    labels: torch.Tensor | None,
+    seed: int,
+    state_dir: str | os.PathLike[str],
+    device: str = "cpu",
+    checkpoint_every: int = 100,
+    progress: bool = True,
+    log: Callable[[str], None] = print,
+) -> tuple[torch.nn.Module, list[dict[str, float]]]:
+    """Train a GAN on uint8 ``images`` (N, C, H, W); returns the EMA generator and the loss history."""
+    dev = resolve_device(device)
+    g, d = build_seeded(cfg, seed)
+    g_ema = make_ema(g)
+    opt_g = torch.optim.Adam(g.parameters(), lr=cfg.lr_g, betas=cfg.betas)
+    opt_d = torch.optim.Adam(d.parameters(), lr=cfg.lr_d, betas=cfg.betas)
+    state_path = Path(state_dir) / "state.pt"
+    state_path.parent.mkdir(parents=True, exist_ok=True)
+    start, history = 0, []
+    fingerprint = json.dumps({**asdict(cfg), "n": len(images), "seed": seed}, sort_keys=True)
+    if state_path.is_file():
+        state = torch.load(state_path, map_location="cpu", weights_only=True)
+        if state["fingerprint"] == fingerprint:
+            for module, key in ((g, "g"), (d, "d"), (g_ema, "g_ema"), (opt_g, "opt_g"), (opt_d, "opt_d")):
+                module.load_state_dict(state[key])
+            start, history = state["step"], state["history"]
+            log(f"resuming GAN training at step {start} of {cfg.steps}")
+        else:
+            log(f"ignoring {state_path}: it belongs to another config or training set")
+    g.to(dev), d.to(dev), g_ema.to(dev)
+    real_all = images.to(dev)
+    y_all = labels.to(dev) if (labels is not None and cfg.num_classes) else None
+    steps: Any = range(start, cfg.steps)
+    if progress:
+        from tqdm import tqdm
+
+        steps = tqdm(steps, initial=start, total=cfg.steps, desc=f"{cfg.family}", unit="step", mininterval=2.0)
+    window: dict[str, float] = {}
+    began = time.perf_counter()
+    for step in steps:
+        gen = torch.Generator().manual_seed(derive_seed(seed, step, 0))
+        torch.manual_seed(derive_seed(seed, step, 1))
+        idx = torch.randint(0, len(real_all), (cfg.batch_size,), generator=gen)
+        z = torch.randn(cfg.batch_size, cfg.z_dim, generator=gen).to(dev)
+        z2 = torch.randn(cfg.batch_size, cfg.z_dim, generator=gen).to(dev)
+        y = y_all[idx.to(dev)] if y_all is not None else None
+        real = to_unit(real_all[idx.to(dev)])
+
+        with torch.no_grad():
+            fake = g(z, y)
+        loss_d = d_loss(cfg.family, d(real, y), d(fake, y))
+        if cfg.family == "stylegan2" and cfg.r1_gamma > 0 and step % cfg.r1_every == 0:
+            loss_d = loss_d + cfg.r1_gamma / 2 * cfg.r1_every * r1_penalty(d, real, y)
+        opt_d.zero_grad(set_to_none=True)
+        loss_d.backward()
+        opt_d.step()
+
+        loss_g = g_loss(cfg.family, d(g(z2, y), y))
+        opt_g.zero_grad(set_to_none=True)
+        loss_g.backward()
+        opt_g.step()
+        update_ema(g_ema, g, cfg.ema if step >= 100 else 0.0)  # copy during the first steps
+
+        window["loss_d"] = window.get("loss_d", 0.0) + float(loss_d.detach())
+        window["loss_g"] = window.get("loss_g", 0.0) + float(loss_g.detach())
+        done = step + 1
+        if done % checkpoint_every == 0 or done == cfg.steps:
+            n = done - (history[-1]["step"] if history else start if start else 0)
+            history.append({"step": done, **{k: v / max(n, 1) for k, v in window.items()}})
+            window = {}
+            _save(
+                {
+                    "g": g.state_dict(), "d": d.state_dict(), "g_ema": g_ema.state_dict(),
+                    "opt_g": opt_g.state_dict(), "opt_d": opt_d.state_dict(),
+                    "step": done, "history": history, "fingerprint": fingerprint,
+                },
+                state_path,
+            )
+            log(f"step {done}/{cfg.steps}: loss D {history[-1]['loss_d']:.3f} G {history[-1]['loss_g']:.3f} ({time.perf_counter() - began:.0f}s)")
+    return g_ema.cpu(), history
+
+
+@torch.no_grad()
+def sample(generator: torch.nn.Module, cfg: GANConfig, n: int, seed: int, batch: int = 256, labels: np.ndarray | None = None) -> np.ndarray:
+    """``n`` uint8 images (N, H, W, C) from ``generator`` (eval mode), latents drawn from ``seed``."""
+    generator.eval()
+    gen = torch.Generator().manual_seed(derive_seed(seed, 12))
+    out = []
+    with torch.random.fork_rng(devices=[]):
+        torch.manual_seed(derive_seed(seed, 13))
+        for start in range(0, n, batch):
+            m = min(batch, n - start)
+            z = torch.randn(m, cfg.z_dim, generator=gen)
+            y = None if labels is None else torch.as_tensor(labels[start : start + m])
+            out.append(to_uint8(generator(z, y)))
+    return torch.cat(out).numpy()

@@ -1,0 +1,90 @@
+"""FID and KID (torchmetrics) with an injectable feature extractor.
+
+Inception-v3 (torch-fidelity's, as torchmetrics uses it) when a local weights file is given; otherwise
+the penultimate features of a classifier trained by the workflow on the same data. The two give
+numbers on different scales: every table and figure names the extractor (:func:`extractor_label`).
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import torch
+import torch.nn.functional as F
+from torch import nn
+
+
+class ClassifierFeatures(nn.Module):
+    """Penultimate-layer features of a trained classifier, for uint8 images of any size.
+
+    The classifier takes images in [0, 1] at ``image_size``; features are the input of its last
+    linear layer (the pooled representation).
+    """
+
+    def __init__(self, classifier: nn.Module, image_size: int) -> None:
+        super().__init__()
+        self.classifier = classifier.eval().requires_grad_(False)
+        self.image_size = image_size
+        linears = [m for m in classifier.modules() if isinstance(m, nn.Linear)]
+        if not linears:
+            raise ValueError("the classifier has no linear layer to take features from")
+        self.head = linears[-1]
+        self.num_features = self.head.in_features
+        self._captured: torch.Tensor | None = None
+        self.head.register_forward_hook(self._capture)
+
+    def _capture(self, module: nn.Module, args: tuple[torch.Tensor, ...], output: torch.Tensor) -> None:
+        self._captured = args[0]
+
+    @torch.no_grad()
+    def forward(self, images: torch.Tensor) -> torch.Tensor:
+        x = images.float() / 255.0 if images.dtype == torch.uint8 else images.float()
+        if x.shape[1] == 1:
+            x = x.expand(-1, 3, -1, -1)
+        if x.shape[-1] != self.image_size:
+            x = F.interpolate(x, size=(self.image_size, self.image_size), mode="bilinear", antialias=True, align_corners=False)
+        self.classifier(x)
+        return self._captured.flatten(1).double()
+
+
+def extractor_label(inception_weights: str | None, classifier_arch: str | None = None) -> str:
+    if inception_weights:
+        return "Inception-v3 (torch-fidelity weights)"
+    return f"workflow-trained {classifier_arch} classifier features (not Inception)"
+
+
+def _to_nchw(images: np.ndarray) -> torch.Tensor:
+    x = torch.from_numpy(np.ascontiguousarray(images))
+    if x.ndim == 3:
+        x = x[..., None]
+    x = x.permute(0, 3, 1, 2)
+    return x.expand(-1, 3, -1, -1).contiguous() if x.shape[1] == 1 else x.contiguous()
+
+
+def fid_kid(
+    real: np.ndarray,
+    fake: np.ndarray,
+    features: nn.Module | None = None,
+    inception_weights: str | None = None,
+    batch: int = 256,
+    kid_subset: int = 100,
+) -> dict[str, float]:
+    """FID and KID (mean, std) between uint8 image sets (N, H, W, C) through torchmetrics."""
+    from torchmetrics.image.fid import FrechetInceptionDistance
+    from torchmetrics.image.kid import KernelInceptionDistance
+
+    subset = max(2, min(kid_subset, len(real), len(fake)))
+    if inception_weights:
+        fid = FrechetInceptionDistance(feature=2048, feature_extractor_weights_path=inception_weights)
+        kid = KernelInceptionDistance(feature=2048, subset_size=subset, feature_extractor_weights_path=inception_weights)
+    elif features is not None:
+        fid = FrechetInceptionDistance(feature=features)
+        kid = KernelInceptionDistance(feature=features, subset_size=subset)
+    else:
+        raise ValueError("give a feature extractor or an Inception weights file")
+    for images, is_real in ((real, True), (fake, False)):
+        x = _to_nchw(images)
+        for start in range(0, len(x), batch):
+            fid.update(x[start : start + batch], real=is_real)
+            kid.update(x[start : start + batch], real=is_real)
+    kid_mean, kid_std = kid.compute()
+    return {"fid": float(fid.compute()), "kid": float(kid_mean), "kid_std": float(kid_std)}
