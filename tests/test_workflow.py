@@ -6,6 +6,7 @@ import sys
 from pathlib import Path
 
 import numpy as np
+import pandas as pd
 import pytest
 import yaml
 
@@ -31,6 +32,17 @@ def expected_targets(config: dict) -> list[str]:
         targets += [f"{base}/card/{f}" for f in ("samples.png", "samples.pdf", "class_counts.png", "class_counts.pdf", "split_counts.csv", "split_counts.md")]
     targets += ["results/train/tables/model_zoo.csv", "results/train/tables/model_zoo.md"]
     targets += [f"results/reference/ganrep_paper_fit.{ext}" for ext in ("csv", "md", "png", "pdf")]
+    ganrep = config.get("ganrep", {})
+    if ganrep.get("generators"):
+        for table in ("runs", "fits", "one_shot", "minimal_size"):
+            targets += [f"results/ganrep/tables/{table}.{ext}" for ext in ("csv", "md")]
+        for fig in ("replication_vs_id", "replication_vs_size", "one_shot", "fid_vs_size", "nearest_neighbours"):
+            targets += [f"results/ganrep/figures/{fig}.{ext}" for ext in ("png", "pdf")]
+        for gen in ganrep["generators"]:
+            for ds in ganrep["datasets"]:
+                for size in ganrep["sizes"]:
+                    run = f"results/ganrep/{gen}/{ds}/size-{size}/seed-0"
+                    targets += [f"{run}/{f}" for f in ("generator.pt", "losses.csv", "samples.npz", "replication.json", "neighbours.npz", "fid.json")]
     if config.get("classifiers"):
         targets += ["results/train/tables/classifiers.csv", "results/train/tables/classifiers.md"]
     for c in config.get("classifiers", []):
@@ -86,7 +98,15 @@ def test_smoke_config_builds_every_target(repo, smoke_run):
     evaluation = json.loads((run / "eval-test.json").read_text())
     assert evaluation["split"] == "test" and evaluation["arch"] == "tiny" and 0 <= evaluation["top1"] <= 100
     table = (smoke_run / "results/train/tables/classifiers.csv").read_text().splitlines()
-    assert len(table) == 2 and table[1].startswith("digits,full,tiny,weak,1,2,")
+    assert len(table) == 3 and table[1].startswith("digits,full,tiny,weak,1,2,")
+    runs = pd.read_csv(smoke_run / "results/ganrep/tables/runs.csv")
+    assert len(runs) == 4 and set(runs["generator"]) == {"biggan", "stylegan2"}
+    assert runs["extractor"].str.contains("not Inception").all()
+    assert runs[[f"rep_pct_alpha{a}" for a in (7000, 8000, 9000, 10000)]].apply(lambda r: r.is_monotonic_increasing, axis=1).all()
+    samples = np.load(smoke_run / "results/ganrep/biggan/shapes/size-24/seed-0/samples.npz")["samples"]
+    assert samples.shape == (32, 8, 8, 3) and samples.dtype == np.uint8
+    fits = pd.read_csv(smoke_run / "results/ganrep/tables/fits.csv")
+    assert list(fits.columns[:8]) == ["generator", "dataset", "a", "b", "c", "r2_corr", "r2_det", "n_points"]
 
 
 def test_rerun_is_a_no_op_and_a_report_can_be_built(repo, smoke_run):
@@ -115,6 +135,7 @@ def test_download_is_opt_in_and_feeds_materialisation(repo, tmp_path):
     config = yaml.safe_load((repo / "configs" / "smoke.yaml").read_text())
     config["datasets"] = {"c10": {"source": "cifar10", "options": {"download": True}}}
     config["classifiers"] = []
+    config["ganrep"] = {}
     path = tmp_path / "dl.yaml"
     path.write_text(yaml.safe_dump(config))
     proc = snakemake(repo, tmp_path, "results/data/c10/manifest.json", "-n", "--configfile", str(path))

@@ -28,6 +28,8 @@ wildcard_constraints:
     aug=r"[a-z0-9\-]+",
     seed=r"[0-9]+",
     split=r"val|test",
+    generator=r"[a-z][a-z0-9_]*",
+    size=r"[0-9]+",
 
 
 # Cheap rules run where snakemake runs, never waiting in a cluster queue.
@@ -44,6 +46,10 @@ localrules:
     model_zoo_table,
     ganrep_paper_fit,
     ganrep_paper_fit_figure,
+    ganrep_id,
+    ganrep_table,
+    ganrep_fits,
+    ganrep_figure,
     data,
     train,
     ganrep,
@@ -175,5 +181,77 @@ def heavy_runtime(wildcards, attempt):
     return (720 if on_gpu() else 240) * attempt
 
 
+GAN = "results/ganrep/{generator}/{dataset}/size-{size}/seed-{seed}"
+GAN_LOGS = "results/logs/ganrep/{generator}/{dataset}/size-{size}/seed-{seed}"
+GANREP_FIGURES = ["replication_vs_id", "replication_vs_size", "one_shot", "fid_vs_size", "nearest_neighbours"]
+
+
+def ganrep_runs():
+    g = config["ganrep"]
+    return [
+        {"generator": gen, "dataset": ds, "size": size, "seed": seed}
+        for gen in g["generators"]
+        for ds in g["datasets"]
+        for size in g["sizes"]
+        for seed in g["seeds"]
+    ]
+
+
+def gan_spec(wildcards):
+    return config["ganrep"]["generators"][wildcards.generator]
+
+
+def gan_resume_dir(wildcards):
+    return f"{GAN}/.resume".format(**wildcards)
+
+
+def ganrep_subset_inputs(wildcards):
+    base = f"results/data/{wildcards.dataset}"
+    return {
+        "images": f"{base}/images.npz",
+        "manifest": f"{base}/manifest.json",
+        "subset": f"{base}/subsets/size-{wildcards.size}.npy",
+    }
+
+
+def ganrep_fid_inputs(wildcards):
+    base = f"results/data/{wildcards.dataset}"
+    inputs = {
+        "samples": f"{GAN}/samples.npz".format(**wildcards),
+        "images": f"{base}/images.npz",
+        "manifest": f"{base}/manifest.json",
+        "splits": f"{base}/splits.npz",
+    }
+    if not config["ganrep"]["inception_weights"]:
+        arch = config["ganrep"]["fid_classifier"]
+        inputs["classifier"] = f"results/train/{wildcards.dataset}/full/{arch}/none/seed-0/best.pt"
+    return inputs
+
+
+def ganrep_table_inputs(wildcards):
+    runs = ganrep_runs()
+    return {
+        "replication": [f"{GAN}/replication.json".format(**r) for r in runs],
+        "fid": [f"{GAN}/fid.json".format(**r) for r in runs],
+        "id": [f"results/ganrep/id/{r['dataset']}/size-{r['size']}.json" for r in runs],
+    }
+
+
+def ganrep_grid_inputs(wildcards):
+    runs = ganrep_runs()
+    return {
+        "samples": [f"{GAN}/samples.npz".format(**r) for r in runs],
+        "neighbours": [f"{GAN}/neighbours.npz".format(**r) for r in runs],
+        "subsets": [f"results/data/{r['dataset']}/subsets/size-{r['size']}.npy" for r in runs],
+        "images": sorted({f"results/data/{r['dataset']}/images.npz" for r in runs}),
+        "manifests": sorted({f"results/data/{r['dataset']}/manifest.json" for r in runs}),
+    }
+
+
 def ganrep_targets():
-    return [f"results/reference/ganrep_paper_fit.{ext}" for ext in ("csv", "md", "png", "pdf")]
+    targets = [f"results/reference/ganrep_paper_fit.{ext}" for ext in ("csv", "md", "png", "pdf")]
+    if ganrep_runs():
+        tables = ["runs", "fits", "one_shot", "minimal_size"]
+        targets += [f"results/ganrep/tables/{t}.{ext}" for t in tables for ext in ("csv", "md")]
+        targets += [f"results/ganrep/figures/{f}.{ext}" for f in GANREP_FIGURES for ext in ("png", "pdf")]
+    return targets

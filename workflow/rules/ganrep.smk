@@ -48,3 +48,163 @@ rule ganrep_paper_fit_figure:
 rule ganrep:
     input:
         ganrep_targets(),
+
+
+rule ganrep_train:
+    # resumable state in <run>/.resume while the job runs (see train_classifier)
+    input:
+        unpack(ganrep_subset_inputs),
+    output:
+        generator=f"{GAN}/generator.pt",
+        losses=f"{GAN}/losses.csv",
+    params:
+        spec=gan_spec,
+        image_size=config["ganrep"]["image_size"],
+        device=config["device"],
+        state_dir=gan_resume_dir,
+    threads: 1
+    resources:
+        gpu=gpu_count,
+        mem_mb=heavy_mem_mb,
+        runtime=heavy_runtime,
+    log:
+        f"{GAN_LOGS}/train.log",
+    benchmark:
+        "results/benchmarks/ganrep/{generator}/{dataset}/size-{size}/seed-{seed}/train.tsv"
+    conda:
+        "../../envs/kdgen.yaml"
+    script:
+        "../scripts/ganrep_train.py"
+
+
+rule ganrep_sample:
+    input:
+        f"{GAN}/generator.pt",
+    output:
+        f"{GAN}/samples.npz",
+    params:
+        n=config["ganrep"]["num_samples"],
+    log:
+        f"{GAN_LOGS}/sample.log",
+    conda:
+        "../../envs/kdgen.yaml"
+    script:
+        "../scripts/ganrep_sample.py"
+
+
+rule ganrep_replication:
+    input:
+        unpack(ganrep_subset_inputs),
+        samples=f"{GAN}/samples.npz",
+    output:
+        summary=f"{GAN}/replication.json",
+        neighbours=f"{GAN}/neighbours.npz",
+    params:
+        alphas=config["ganrep"]["alphas"],
+        ratio=config["ganrep"]["ratio"],
+        image_size=config["ganrep"]["image_size"],
+    log:
+        f"{GAN_LOGS}/replication.log",
+    conda:
+        "../../envs/kdgen.yaml"
+    script:
+        "../scripts/ganrep_replication.py"
+
+
+rule ganrep_id:
+    input:
+        unpack(ganrep_subset_inputs),
+    output:
+        "results/ganrep/id/{dataset}/size-{size}.json",
+    params:
+        k=config["ganrep"]["id_k"],
+        bootstrap=config["ganrep"]["id_bootstrap"],
+    log:
+        "results/logs/ganrep/id/{dataset}/size-{size}.log",
+    conda:
+        "../../envs/kdgen.yaml"
+    script:
+        "../scripts/ganrep_id.py"
+
+
+rule ganrep_fid:
+    input:
+        unpack(ganrep_fid_inputs),
+    output:
+        f"{GAN}/fid.json",
+    params:
+        image_size=config["ganrep"]["image_size"],
+        inception=config["ganrep"]["inception_weights"],
+        arch=config["ganrep"]["fid_classifier"],
+    resources:
+        gpu=gpu_count,
+    log:
+        f"{GAN_LOGS}/fid.log",
+    conda:
+        "../../envs/kdgen.yaml"
+    script:
+        "../scripts/ganrep_fid.py"
+
+
+rule ganrep_table:
+    input:
+        unpack(ganrep_table_inputs),
+    output:
+        csv=report("results/ganrep/tables/runs.csv", caption="../report/ganrep_runs.rst", category="ganrep", subcategory="tables"),
+        md="results/ganrep/tables/runs.md",
+    params:
+        runs=ganrep_runs(),
+        main_alpha=config["ganrep"]["main_alpha"],
+    log:
+        "results/logs/ganrep/table.log",
+    conda:
+        "../../envs/kdgen.yaml"
+    script:
+        "../scripts/ganrep_table.py"
+
+
+rule ganrep_fits:
+    input:
+        "results/ganrep/tables/runs.csv",
+    output:
+        fits="results/ganrep/tables/fits.csv",
+        fits_md="results/ganrep/tables/fits.md",
+        one_shot="results/ganrep/tables/one_shot.csv",
+        one_shot_md="results/ganrep/tables/one_shot.md",
+        minimal=report("results/ganrep/tables/minimal_size.csv", caption="../report/ganrep_minimal_size.rst", category="ganrep", subcategory="tables"),
+        minimal_md="results/ganrep/tables/minimal_size.md",
+    params:
+        alpha=config["ganrep"]["main_alpha"],
+        target=config["ganrep"]["target_replication"],
+    log:
+        "results/logs/ganrep/fits.log",
+    conda:
+        "../../envs/kdgen.yaml"
+    script:
+        "../scripts/ganrep_fits.py"
+
+
+rule ganrep_figure:
+    input:
+        unpack(ganrep_grid_inputs),
+        runs="results/ganrep/tables/runs.csv",
+        fits="results/ganrep/tables/fits.csv",
+        one_shot="results/ganrep/tables/one_shot.csv",
+        paper=GANREP_PAPER,
+        paper_fits="results/reference/ganrep_paper_fit.csv",
+    output:
+        png=report("results/ganrep/figures/{figure}.png", caption="../report/ganrep_figure.rst", category="ganrep", subcategory="figures"),
+        pdf="results/ganrep/figures/{figure}.pdf",
+    wildcard_constraints:
+        figure="|".join(GANREP_FIGURES),
+    params:
+        alpha=config["ganrep"]["main_alpha"],
+        image_size=config["ganrep"]["image_size"],
+        extractor=config["ganrep"]["fid_classifier"],
+        inception=config["ganrep"]["inception_weights"],
+    log:
+        "results/logs/ganrep/figure_{figure}.log",
+    conda:
+        "../../envs/kdgen.yaml"
+    script:
+        "../scripts/ganrep_figure.py"

@@ -457,3 +457,9 @@ def check_real_sources(datasets: Mapping[str, Mapping[str, Any]]) -> list[str]:
         if superclass_map is not None and not Path(superclass_map).is_file():
             problems.append(f"{key}.superclass_map = {superclass_map!r}: no such file; expected a CSV with header class,superclass")
     return problems
+
+
+def rgb_at(images: np.ndarray, size: int) -> np.ndarray:
+    """uint8 images (N, H, W, C) as three-channel ``size`` x ``size`` images (grey repeated)."""
+    out = resize_square(images, size)
+    return np.ascontiguousarray(out.repeat(3, axis=-1)) if out.shape[-1] == 1 else out

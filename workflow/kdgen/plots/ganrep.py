@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import matplotlib.pyplot as plt
+import numpy as np
 import pandas as pd
 from matplotlib.figure import Figure
 
@@ -31,4 +32,107 @@ def paper_fit_figure(paper: pd.DataFrame, fits: pd.DataFrame, curves: pd.DataFra
         ax.set_ylim(-3, 103)
         ax.legend(fontsize=7, loc="upper right")
     axes[0].set_ylabel(f"replication % (alpha = {alpha})")
+    return fig
+
+
+def _curves(ax, means: pd.DataFrame, fits: pd.DataFrame | None, xcol: str, ycol: str = "rep_pct") -> None:
+    colours = plt.get_cmap("tab10")
+    for i, ((gen, ds), grp) in enumerate(means.groupby(["generator", "dataset"], sort=True)):
+        label = f"{gen} / {ds}"
+        ax.errorbar(grp[xcol], grp[ycol], yerr=grp.get("rep_std") if ycol == "rep_pct" else None, fmt="o-" if fits is None else "o", color=colours(i), label=label, capsize=2)
+        if fits is not None:
+            f = fits[(fits["generator"] == gen) & (fits["dataset"] == ds)]
+            if len(f):
+                f = f.iloc[0]
+                grid = np.linspace(grp["id"].min() - 0.5, grp["id"].max() + 0.5, 100)
+                x = (grid - f["id_mu"]) / f["id_sd"]
+                ax.plot(grid, np.exp(np.log(f["a"]) * (f["b"] * x - f["c"])), color=colours(i), label=f"fit a={f['a']:.4f}, R²={f['r2_corr']:.2f}")
+
+
+def replication_vs_id_figure(means, fits, paper, paper_fits, paper_curves, alpha) -> Figure:
+    with plt.rc_context(STYLE):
+        fig, (ours, theirs) = plt.subplots(1, 2, figsize=(10, 3.8), layout="constrained")
+    _curves(ours, means, fits, "id")
+    ours.set_title(f"this run (shared a = {fits['a'].mean():.4f} ± {fits['a'].std(ddof=1) if len(fits) > 1 else 0:.4f})")
+    ours.set_xlabel("intrinsic dimensionality of the training subset")
+    ours.set_ylabel(f"replication % (alpha = {alpha:g} at 128x128x3)")
+    ours.legend(fontsize=7)
+    for fit in paper_fits.itertuples():
+        colour = DATASET_COLOURS.get(fit.dataset)
+        pts = paper[(paper["gan"] == fit.gan) & (paper["dataset"] == fit.dataset) & (paper["in_main_fit"] == "yes")]
+        theirs.scatter(pts["id"], pts[f"rep_pct_alpha{int(alpha)}"], color=colour, marker=GAN_MARKERS.get(fit.gan, "o"))
+        c = paper_curves[(paper_curves["gan"] == fit.gan) & (paper_curves["dataset"] == fit.dataset)]
+        theirs.plot(c["id"], c["rep_pct"], color=colour, ls="-" if fit.gan == "BigGAN" else "--", label=f"{fit.gan} / {fit.dataset}")
+    theirs.set_title("published (Feng et al. 2021), our re-fit")
+    theirs.set_xlabel("intrinsic dimensionality")
+    theirs.set_ylim(-3, 103)
+    theirs.legend(fontsize=7)
+    return fig
+
+
+def replication_vs_size_figure(runs: pd.DataFrame, alpha: float) -> Figure:
+    with plt.rc_context(STYLE):
+        fig, ax = plt.subplots(figsize=(5.5, 3.6), layout="constrained")
+    colours = plt.get_cmap("tab10")
+    col = f"rep_pct_alpha{alpha:g}"
+    for i, ((gen, ds), grp) in enumerate(runs.groupby(["generator", "dataset"], sort=True)):
+        m = grp.groupby("size")[[col, "rep_pct_ratio"]].mean()
+        ax.plot(m.index, m[col], "o-", color=colours(i), label=f"{gen} / {ds}: alpha {alpha:g}")
+        ax.plot(m.index, m["rep_pct_ratio"], "s--", color=colours(i), alpha=0.6, label=f"{gen} / {ds}: ratio test")
+    ax.set_xscale("log")
+    ax.set_xlabel("training-set size")
+    ax.set_ylabel("replication %")
+    ax.legend(fontsize=6)
+    ax.set_title("replication vs dataset size")
+    return fig
+
+
+def one_shot_figure(means: pd.DataFrame, shots: pd.DataFrame, fits: pd.DataFrame) -> Figure:
+    with plt.rc_context(STYLE):
+        fig, ax = plt.subplots(figsize=(5.5, 3.6), layout="constrained")
+    colours = plt.get_cmap("tab10")
+    for i, ((gen, ds), grp) in enumerate(means.groupby(["generator", "dataset"], sort=True)):
+        ax.plot(grp["id"], grp["rep_pct"], "o", color=colours(i), label=f"{gen} / {ds}")
+        s = shots[(shots["generator"] == gen) & (shots["dataset"] == ds)]
+        if len(s) and pd.notna(s.iloc[0].get("b")):
+            s = s.iloc[0]
+            f = fits.iloc[0]
+            grid = np.linspace(grp["id"].min() - 0.5, grp["id"].max() + 0.5, 100)
+            x = (grid - f["id_mu"]) / f["id_sd"]
+            ax.plot(grid, np.exp(np.log(s["a"]) * (s["b"] * x - s["c"])), "--", color=colours(i), label=f"one-shot, R²={s['r2_corr']:.2f}")
+    ax.set_xlabel("intrinsic dimensionality")
+    ax.set_ylabel("replication %")
+    ax.set_title("one-shot estimates from the smallest-ID point (leave one curve out)")
+    ax.legend(fontsize=6)
+    return fig
+
+
+def fid_vs_size_figure(runs: pd.DataFrame, extractor: str) -> Figure:
+    with plt.rc_context(STYLE):
+        fig, ax = plt.subplots(figsize=(5.5, 3.6), layout="constrained")
+    for (gen, ds), grp in runs.groupby(["generator", "dataset"], sort=True):
+        m = grp.groupby("size")["fid"].agg(["mean", "std"])
+        ax.errorbar(m.index, m["mean"], yerr=m["std"].fillna(0), fmt="o-", capsize=2, label=f"{gen} / {ds}")
+    ax.set_xscale("log")
+    ax.set_xlabel("training-set size")
+    ax.set_ylabel("FID")
+    ax.set_title(f"FID vs size — features: {extractor}", fontsize=8)
+    ax.legend(fontsize=7)
+    return fig
+
+
+def nearest_neighbour_figure(rows: list[tuple[str, np.ndarray, np.ndarray]], per_row: int = 8) -> Figure:
+    """Each row: a label, generated samples and their nearest training images (stacked below)."""
+    h = rows[0][1].shape[1]
+    with plt.rc_context(STYLE):
+        fig, axes = plt.subplots(len(rows), 1, figsize=(1.0 + 0.8 * per_row, 1.6 * len(rows)), layout="constrained", squeeze=False)
+    for ax, (label, samples, nearest) in zip(axes[:, 0], rows):
+        top = np.concatenate(list(samples[:per_row]), axis=1)
+        bottom = np.concatenate(list(nearest[:per_row]), axis=1)
+        ax.imshow(np.concatenate([top, bottom], axis=0), interpolation="nearest")
+        ax.set_yticks([h / 2, 1.5 * h])
+        ax.set_yticklabels(["generated", "nearest\ntraining"], fontsize=7)
+        ax.set_xticks([])
+        ax.grid(False)
+        ax.set_title(label, fontsize=8)
     return fig

@@ -16,7 +16,11 @@ def classifier_runs(config: Mapping[str, Any]) -> list[dict[str, Any]]:
 
 
 def check_classifiers(config: Mapping[str, Any]) -> list[str]:
+    """Dataset names that the classifiers list and the ganrep study use must be configured datasets."""
     problems = []
+    for i, name in enumerate(config.get("ganrep", {}).get("datasets", [])):
+        if name not in config["datasets"]:
+            problems.append(f"ganrep.datasets[{i}] = {name!r}: not a configured dataset; expected one of {sorted(config['datasets'])}")
     for i, c in enumerate(config.get("classifiers", [])):
         if c["dataset"] not in config["datasets"]:
             problems.append(

@@ -1,0 +1,27 @@
+"""Train one GAN {generator, dataset, size, seed} on a nested-ladder subset; resumable."""
+
+import json
+import shutil
+
+import numpy as np
+import pandas as pd
+import torch
+
+from kdgen.data.sources import rgb_at
+from kdgen.data.store import load_dataset
+from kdgen.generative.gan import GANConfig
+from kdgen.generative.training import train_gan
+from kdgen.runtime import logged
+
+with logged(snakemake.log[0]) as log:
+    torch.set_num_threads(snakemake.threads)
+    w, p = snakemake.wildcards, snakemake.params
+    ds = load_dataset(snakemake.input.images, snakemake.input.manifest)
+    images = rgb_at(ds.images[np.load(snakemake.input.subset)], p.image_size)
+    cfg = GANConfig(**p.spec, image_size=p.image_size)
+    log.info("%s (%s-style) on %s size %s: %s", w.generator, cfg.family, w.dataset, w.size, cfg)
+    x = torch.from_numpy(images).permute(0, 3, 1, 2).contiguous()
+    g_ema, history = train_gan(cfg, x, None, int(w.seed), p.state_dir, device=p.device, log=log.info)
+    torch.save({"g_ema": g_ema.state_dict(), "config": json.dumps(cfg.__dict__)}, snakemake.output.generator)
+    pd.DataFrame(history).to_csv(snakemake.output.losses, index=False)
+    shutil.rmtree(p.state_dir)
