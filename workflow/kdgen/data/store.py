@@ -17,6 +17,8 @@ from typing import Any
 
 import numpy as np
 
+from kdgen.runtime import atomic_path, atomic_write_text
+
 SOURCE_SPLITS = ("train", "test")
 
 
@@ -92,23 +94,13 @@ def manifest_of(ds: ImageDataset, name: str) -> dict[str, Any]:
     }
 
 
-def _atomic_path(path: Path) -> Path:
-    return path.with_name(f".{path.name}.partial{os.getpid()}")
-
-
 def save_dataset(ds: ImageDataset, images_path: str | os.PathLike[str], manifest_path: str | os.PathLike[str], name: str) -> dict[str, Any]:
     """Write the arrays and the manifest; each file appears under its final name only when complete."""
     images_path, manifest_path = Path(images_path), Path(manifest_path)
     manifest = manifest_of(ds, name)
-    for path in (images_path, manifest_path):
-        path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = _atomic_path(images_path)
-    with tmp.open("wb") as fh:
+    with atomic_path(images_path) as tmp, tmp.open("wb") as fh:
         np.savez(fh, images=ds.images, labels=ds.labels, split=ds.split)
-    tmp.replace(images_path)
-    tmp = _atomic_path(manifest_path)
-    tmp.write_text(json.dumps(manifest, indent=2) + "\n")
-    tmp.replace(manifest_path)
+    atomic_write_text(manifest_path, json.dumps(manifest, indent=2) + "\n")
     return manifest
 
 

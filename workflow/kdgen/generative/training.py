@@ -19,6 +19,7 @@ import numpy as np
 import torch
 
 from kdgen.generative.gan import GANConfig, build_gan, d_loss, g_loss, make_ema, r1_penalty, update_ema
+from kdgen.runtime import atomic_torch_save
 from kdgen.train.trainer import derive_seed, resolve_device
 
 
@@ -30,12 +31,6 @@ def to_unit(images: torch.Tensor) -> torch.Tensor:
 def to_uint8(images: torch.Tensor) -> torch.Tensor:
     """float in [-1, 1] (N, C, H, W) -> uint8 (N, H, W, C), rounded."""
     return images.clamp(-1, 1).add(1).mul(127.5).round().to(torch.uint8).permute(0, 2, 3, 1)
-
-
-def _save(obj: Any, path: Path) -> None:
-    tmp = path.with_name(f".{path.name}.partial{os.getpid()}")
-    torch.save(obj, tmp)
-    tmp.replace(path)
 
 
 def build_seeded(cfg: GANConfig, seed: int) -> tuple[torch.nn.Module, torch.nn.Module]:
@@ -115,7 +110,7 @@ def train_gan(
             n = done - (history[-1]["step"] if history else start if start else 0)
             history.append({"step": done, **{k: v / max(n, 1) for k, v in window.items()}})
             window = {}
-            _save(
+            atomic_torch_save(
                 {
                     "g": g.state_dict(), "d": d.state_dict(), "g_ema": g_ema.state_dict(),
                     "opt_g": opt_g.state_dict(), "opt_d": opt_d.state_dict(),

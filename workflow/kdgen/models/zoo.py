@@ -43,6 +43,23 @@ class ModelError(ValueError):
 # ----------------------------------------------------------------------------- CIFAR ResNets
 
 
+def _stages(block: type[nn.Module], widths: tuple[int, ...] | list[int], n: int) -> tuple[nn.Sequential, int]:
+    """Three (or more) stages of ``n`` blocks after a stem of ``widths[0]`` channels; every stage but
+    the first halves the resolution in its first block. Returns the blocks and the output width."""
+    blocks, in_planes = [], widths[0]
+    for stage, planes in enumerate(widths[1:]):
+        for i in range(n):
+            blocks.append(block(in_planes, planes, 2 if (stage > 0 and i == 0) else 1))
+            in_planes = planes
+    return nn.Sequential(*blocks), in_planes
+
+
+def _kaiming_init(model: nn.Module) -> None:
+    for m in model.modules():
+        if isinstance(m, nn.Conv2d):
+            nn.init.kaiming_normal_(m.weight, mode="fan_out", nonlinearity="relu")
+
+
 class BasicBlock(nn.Module):
     def __init__(self, in_planes: int, planes: int, stride: int = 1) -> None:
         super().__init__()
@@ -69,17 +86,10 @@ class CifarResNet(nn.Module):
         n = (depth - 2) // 6
         self.conv1 = nn.Conv2d(3, widths[0], 3, 1, 1, bias=False)
         self.bn1 = nn.BatchNorm2d(widths[0])
-        layers, in_planes = [], widths[0]
-        for stage, planes in enumerate(widths[1:]):
-            for i in range(n):
-                layers.append(BasicBlock(in_planes, planes, 2 if (stage > 0 and i == 0) else 1))
-                in_planes = planes
-        self.layers = nn.Sequential(*layers)
+        self.layers, out_planes = _stages(BasicBlock, widths, n)
         self.pool = nn.AdaptiveAvgPool2d(1)
-        self.fc = nn.Linear(in_planes, num_classes)
-        for m in self.modules():
-            if isinstance(m, nn.Conv2d):
-                nn.init.kaiming_normal_(m.weight, mode="fan_out", nonlinearity="relu")
+        self.fc = nn.Linear(out_planes, num_classes)
+        _kaiming_init(self)
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         x = self.layers(torch.relu(self.bn1(self.conv1(x))))
@@ -116,18 +126,11 @@ class WideResNet(nn.Module):
         n = (depth - 4) // 6
         widths = [16, 16 * width, 32 * width, 64 * width]
         self.conv1 = nn.Conv2d(3, widths[0], 3, 1, 1, bias=False)
-        blocks, in_planes = [], widths[0]
-        for stage, planes in enumerate(widths[1:]):
-            for i in range(n):
-                blocks.append(WideBlock(in_planes, planes, 2 if (stage > 0 and i == 0) else 1))
-                in_planes = planes
-        self.blocks = nn.Sequential(*blocks)
-        self.bn = nn.BatchNorm2d(in_planes)
+        self.blocks, out_planes = _stages(WideBlock, widths, n)
+        self.bn = nn.BatchNorm2d(out_planes)
         self.pool = nn.AdaptiveAvgPool2d(1)
-        self.fc = nn.Linear(in_planes, num_classes)
-        for m in self.modules():
-            if isinstance(m, nn.Conv2d):
-                nn.init.kaiming_normal_(m.weight, mode="fan_out", nonlinearity="relu")
+        self.fc = nn.Linear(out_planes, num_classes)
+        _kaiming_init(self)
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         x = torch.relu(self.bn(self.blocks(self.conv1(x))))

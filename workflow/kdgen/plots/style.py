@@ -11,6 +11,8 @@ matplotlib.use("Agg")
 import matplotlib.pyplot as plt  # noqa: E402
 from matplotlib.figure import Figure  # noqa: E402
 
+from kdgen.runtime import atomic_path  # noqa: E402
+
 STYLE = {
     "figure.dpi": 100,
     "savefig.dpi": 200,
@@ -36,8 +38,6 @@ def save_figure(fig: Figure, *paths: str | os.PathLike[str]) -> None:
     """Save ``fig`` to each path (format from the suffix) through a temporary file, then close it."""
     with plt.rc_context(STYLE):
         for path in map(Path, paths):
-            path.parent.mkdir(parents=True, exist_ok=True)
-            tmp = path.with_name(f".{path.stem}.partial{os.getpid()}{path.suffix}")
-            fig.savefig(tmp, format=path.suffix.lstrip("."), metadata={"CreationDate": None} if path.suffix == ".pdf" else None)
-            tmp.replace(path)
+            with atomic_path(path) as tmp:
+                fig.savefig(tmp, format=path.suffix.lstrip("."), metadata={"CreationDate": None} if path.suffix == ".pdf" else None)
     plt.close(fig)

@@ -14,7 +14,8 @@ import torch
 
 from kdgen.data.store import load_dataset
 from kdgen.models import build_model
-from kdgen.train.trainer import Normalized, TrainResult, _atomic_save, as_rgb_batch, channel_stats, derive_seed, load_checkpoint
+from kdgen.runtime import atomic_path, atomic_torch_save
+from kdgen.train.trainer import Normalized, TrainResult, as_rgb_batch, channel_stats, derive_seed, load_checkpoint
 
 
 @dataclass
@@ -76,11 +77,9 @@ def save_outputs(
     """Write the best-validation and last checkpoints and the per-epoch metrics; drop the resume state."""
     state_dir = Path(state_dir)
     best = load_checkpoint(state_dir / "best.pt")
-    _atomic_save({**best, "meta": meta}, Path(best_path))
+    atomic_torch_save({**best, "meta": meta}, best_path)
     last = result.history[-1]
-    _atomic_save({"model": model.state_dict(), "epoch": last["epoch"], "val_top1": last["val_top1"], "meta": meta}, Path(last_path))
-    frame = pd.DataFrame(result.history)
-    tmp = Path(metrics_path).with_name(f".{Path(metrics_path).name}.partial{os.getpid()}")
-    frame.to_csv(tmp, index=False)
-    tmp.replace(metrics_path)
+    atomic_torch_save({"model": model.state_dict(), "epoch": last["epoch"], "val_top1": last["val_top1"], "meta": meta}, last_path)
+    with atomic_path(metrics_path) as tmp:
+        pd.DataFrame(result.history).to_csv(tmp, index=False)
     shutil.rmtree(state_dir)

@@ -30,6 +30,7 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
+from kdgen.runtime import atomic_torch_save
 from kdgen.train.augment import Augmentation
 
 
@@ -190,12 +191,6 @@ def evaluate(
     }
 
 
-def _atomic_save(obj: Any, path: Path) -> None:
-    tmp = path.with_name(f".{path.name}.partial{os.getpid()}")
-    torch.save(obj, tmp)
-    tmp.replace(path)
-
-
 def load_checkpoint(path: str | os.PathLike[str]) -> dict[str, Any]:
     """Read a checkpoint written by this module (tensors and plain values only)."""
     return torch.load(path, map_location="cpu", weights_only=True)
@@ -303,8 +298,8 @@ def fit(
         history.append(row)
         if val["top1"] > best_top1:
             best_top1, best_epoch = val["top1"], epoch + 1
-            _atomic_save({"model": model.state_dict(), "epoch": epoch + 1, "val_top1": val["top1"]}, best_path)
-        _atomic_save(
+            atomic_torch_save({"model": model.state_dict(), "epoch": epoch + 1, "val_top1": val["top1"]}, best_path)
+        atomic_torch_save(
             {
                 "model": model.state_dict(),
                 "optimizer": optimizer.state_dict(),
