@@ -47,7 +47,7 @@ def curve_means(runs: pd.DataFrame, alpha: float) -> pd.DataFrame:
 def fit_runs(runs: pd.DataFrame, alpha: float, target: float) -> dict[str, pd.DataFrame]:
     """This run's ganrep fits: decay per generator x dataset (with the shared factor), the leave-one-out
     one-shot estimates, and the minimal dataset size for ``target`` replication %."""
-    from kdgen.fit.decay import DecayFit, fit_exponential_decay, fit_id_to_size, minimal_size, one_shot_estimate
+    from kdgen.fit.decay import fit_exponential_decay, fit_id_to_size, minimal_size, one_shot_estimate
 
     means = curve_means(runs, alpha)
     _, mu, sd = standardise(means.drop_duplicates(["dataset", "size"])["id"])
