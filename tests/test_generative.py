@@ -96,3 +96,23 @@ def test_gan_training_is_deterministic_and_resumes(tmp_path, family):
     assert any("resuming GAN training at step 8" in line for line in logs)
     assert h3 == h1
     np.testing.assert_array_equal(sample(g3, cfg, 10, seed=1), s1)
+
+
+def test_external_samples_from_npz_and_folder(tmp_path):
+    from PIL import Image
+
+    from kdgen.data.sources import read_external_samples
+
+    grey = RNG.integers(0, 256, (5, 12, 12), dtype=np.uint8)
+    np.savez(tmp_path / "s.npz", samples=grey)
+    out = read_external_samples(tmp_path / "s.npz", 8, limit=4)
+    assert out.shape == (4, 8, 8, 3) and out.dtype == np.uint8
+    (tmp_path / "imgs").mkdir()
+    for i in range(3):
+        Image.fromarray(RNG.integers(0, 256, (16, 16, 3), dtype=np.uint8)).save(tmp_path / "imgs" / f"{i}.png")
+    assert read_external_samples(tmp_path / "imgs", 16).shape == (3, 16, 16, 3)
+    np.savez(tmp_path / "two.npz", a=grey, b=grey)
+    with pytest.raises(KeyError, match="'samples'"):
+        read_external_samples(tmp_path / "two.npz", 8)
+    with pytest.raises(FileNotFoundError, match="ganrep.generators"):
+        read_external_samples(tmp_path / "missing.npz", 8)

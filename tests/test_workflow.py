@@ -142,3 +142,29 @@ def test_download_is_opt_in_and_feeds_materialisation(repo, tmp_path):
     assert "download_dataset" in proc.stdout and "results/downloads/c10" in proc.stdout
     proc = snakemake(repo, tmp_path, "-n", "--configfile", str(repo / "configs" / "smoke.yaml"))
     assert "download_dataset" not in proc.stdout
+
+
+def test_external_generator_samples_enter_the_same_analysis(repo, smoke_run, tmp_path):
+    """Samples made elsewhere (here: copies of training images) go through replication, FID and the tables."""
+    from kdgen.data.sources import rgb_at
+
+    config = yaml.safe_load((repo / "configs" / "smoke.yaml").read_text())
+    ds = load_dataset(smoke_run / "results/data/shapes/images.npz", smoke_run / "results/data/shapes/manifest.json")
+    for size in config["ganrep"]["sizes"]:
+        subset = np.load(smoke_run / f"results/data/shapes/subsets/size-{size}.npy")
+        np.savez(tmp_path / f"shapes_{size}_0.npz", samples=rgb_at(ds.images[subset], config["ganrep"]["image_size"]))
+    config["ganrep"]["generators"] = {"official": {"family": "external", "samples": str(tmp_path / "{dataset}_{size}_{seed}.npz")}}
+    path = tmp_path / "external.yaml"
+    path.write_text(yaml.safe_dump(config))
+    work = tmp_path / "work"
+    snakemake(repo, work, "results/ganrep/tables/runs.csv", "--cores", "2", "--configfile", str(path))
+    runs = pd.read_csv(work / "results/ganrep/tables/runs.csv")
+    assert set(runs["generator"]) == {"official"} and (runs["rep_pct_alpha8000"] == 100.0).all()
+    assert not list(work.rglob("generator.pt"))  # nothing was trained for an external generator
+    config["ganrep"]["generators"] = {"official": {"family": "external"}}
+    path.write_text(yaml.safe_dump(config))
+    proc = subprocess.run(
+        [sys.executable, "-m", "snakemake", "-s", str(repo / "Snakefile"), "--directory", str(work), "-n", "--configfile", str(path)],
+        capture_output=True, text=True, timeout=120,
+    )
+    assert proc.returncode != 0 and "ganrep.generators.official.samples is missing" in proc.stderr

@@ -201,6 +201,18 @@ def gan_spec(wildcards):
     return config["ganrep"]["generators"][wildcards.generator]
 
 
+def external_samples_path(spec, wildcards):
+    return spec["samples"].format(dataset=wildcards.dataset, size=wildcards.size, seed=wildcards.seed)
+
+
+def sample_inputs(wildcards):
+    """A built-in generator's checkpoint, or the file or folder of an external generator's samples."""
+    spec = gan_spec(wildcards)
+    if spec["family"] == "external":
+        return external_samples_path(spec, wildcards)
+    return f"{GAN}/generator.pt".format(**wildcards)
+
+
 def gan_resume_dir(wildcards):
     return f"{GAN}/.resume".format(**wildcards)
 

@@ -78,12 +78,15 @@ rule ganrep_train:
 
 
 rule ganrep_sample:
+    # built-in generators: draw from the EMA generator; external ones: read the samples made elsewhere
     input:
-        f"{GAN}/generator.pt",
+        sample_inputs,
     output:
         f"{GAN}/samples.npz",
     params:
         n=config["ganrep"]["num_samples"],
+        spec=gan_spec,
+        image_size=config["ganrep"]["image_size"],
     log:
         f"{GAN_LOGS}/sample.log",
     conda:

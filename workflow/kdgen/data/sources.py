@@ -463,3 +463,30 @@ def rgb_at(images: np.ndarray, size: int) -> np.ndarray:
     """uint8 images (N, H, W, C) as three-channel ``size`` x ``size`` images (grey repeated)."""
     out = resize_square(images, size)
     return np.ascontiguousarray(out.repeat(3, axis=-1)) if out.shape[-1] == 1 else out
+
+
+def read_external_samples(path: str | Path, size: int, limit: int | None = None) -> np.ndarray:
+    """Samples a generator made elsewhere: an .npz (its ``samples`` array, or its only array, uint8
+    (N, H, W, C)) or a folder of image files (sorted by name); returned as (N, size, size, 3) uint8,
+    the first ``limit`` of them."""
+    path = Path(path)
+    if path.is_dir():
+        files = sorted(p for p in path.iterdir() if p.suffix.lower() in IMAGE_SUFFIXES)[:limit]
+        if not files:
+            raise FileNotFoundError(f"{path}: no image files ({', '.join(IMAGE_SUFFIXES)})")
+        return _read_images(files, size, progress=False)
+    if not path.is_file():
+        raise FileNotFoundError(f"external samples not found at {path}: check ganrep.generators.<name>.samples in the config")
+    with np.load(path) as data:
+        keys = list(data.keys())
+        if "samples" in keys:
+            images = data["samples"]
+        elif len(keys) == 1:
+            images = data[keys[0]]
+        else:
+            raise KeyError(f"{path}: expected an array named 'samples' (or a single array), found {keys}")
+    if images.dtype != np.uint8 or images.ndim not in (3, 4):
+        raise ValueError(f"{path}: expected uint8 images (N, H, W[, C]), got {images.dtype} {images.shape}")
+    if images.ndim == 3:
+        images = images[..., None]
+    return rgb_at(images[:limit], size)

@@ -18,6 +18,12 @@ def classifier_runs(config: Mapping[str, Any]) -> list[dict[str, Any]]:
 def check_classifiers(config: Mapping[str, Any]) -> list[str]:
     """Dataset names that the classifiers list and the ganrep study use must be configured datasets."""
     problems = []
+    for name, spec in config.get("ganrep", {}).get("generators", {}).items():
+        key = f"ganrep.generators.{name}"
+        if spec["family"] == "external" and "samples" not in spec:
+            problems.append(f"{key}.samples is missing: an external generator needs the path of its samples, e.g. 'samples/{{dataset}}_{{size}}_{{seed}}.npz'")
+        if spec["family"] != "external" and "samples" in spec:
+            problems.append(f"{key}.samples = {spec['samples']!r}: only external generators read samples; remove it or set family: external")
     for i, name in enumerate(config.get("ganrep", {}).get("datasets", [])):
         if name not in config["datasets"]:
             problems.append(f"ganrep.datasets[{i}] = {name!r}: not a configured dataset; expected one of {sorted(config['datasets'])}")
