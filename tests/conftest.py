@@ -44,3 +44,9 @@ def mnist() -> np.ndarray:
         pytest.skip(f"real MNIST digits not found at {path} (they live beside the repository in this workplace)")
     with np.load(path) as data:
         return data["data"]
+
+
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    """Run the SLURM tests last: once their cluster is stopped, the SLURM plugin's import-time
+    `scontrol show config` probes time out (~9 s) on every later snakemake start on that machine."""
+    items.sort(key=lambda item: item.get_closest_marker("slurm") is not None)
