@@ -12,6 +12,7 @@ from kdgen.data.store import load_dataset
 from kdgen.generative.gan import GANConfig
 from kdgen.generative.training import train_gan
 from kdgen.runtime import logged
+from kdgen.train.trainer import as_rgb_batch
 
 with logged(snakemake.log[0]) as log:
     torch.set_num_threads(snakemake.threads)
@@ -20,7 +21,7 @@ with logged(snakemake.log[0]) as log:
     images = rgb_at(ds.images[np.load(snakemake.input.subset)], p.image_size)
     cfg = GANConfig(**p.spec, image_size=p.image_size)
     log.info("%s (%s-style) on %s size %s: %s", w.generator, cfg.family, w.dataset, w.size, cfg)
-    x = torch.from_numpy(images).permute(0, 3, 1, 2).contiguous()
+    x = as_rgb_batch(images)
     g_ema, history = train_gan(cfg, x, None, int(w.seed), p.state_dir, device=p.device, log=log.info)
     torch.save({"g_ema": g_ema.state_dict(), "config": json.dumps(cfg.__dict__)}, snakemake.output.generator)
     pd.DataFrame(history).to_csv(snakemake.output.losses, index=False)

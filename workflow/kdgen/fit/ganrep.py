@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from kdgen.fit.decay import PAPER_BOUNDS, fit_curves, standardise
+from kdgen.fit.decay import PAPER_BOUNDS, decay, fit_curves, standardise
 
 CURVE_KEYS = ("gan", "dataset")
 
@@ -32,7 +32,7 @@ def curve_points(fits: pd.DataFrame, mu: float, sd: float, id_range: tuple[float
     x = (grid - mu) / sd
     rows = []
     for fit in fits.itertuples():
-        rep = np.exp(np.log(fit.a) * (fit.b * x - fit.c))
+        rep = decay(x, fit.a, fit.b, fit.c)
         rows.append(pd.DataFrame({"gan": fit.gan, "dataset": fit.dataset, "id": grid, "rep_pct": rep}))
     return pd.concat(rows, ignore_index=True)
 

@@ -52,14 +52,6 @@ def extractor_label(inception_weights: str | None, classifier_arch: str | None =
     return f"workflow-trained {classifier_arch} classifier features (not Inception)"
 
 
-def _to_nchw(images: np.ndarray) -> torch.Tensor:
-    x = torch.from_numpy(np.ascontiguousarray(images))
-    if x.ndim == 3:
-        x = x[..., None]
-    x = x.permute(0, 3, 1, 2)
-    return x.expand(-1, 3, -1, -1).contiguous() if x.shape[1] == 1 else x.contiguous()
-
-
 def fid_kid(
     real: np.ndarray,
     fake: np.ndarray,
@@ -72,6 +64,8 @@ def fid_kid(
     from torchmetrics.image.fid import FrechetInceptionDistance
     from torchmetrics.image.kid import KernelInceptionDistance
 
+    from kdgen.train.trainer import as_rgb_batch
+
     subset = max(2, min(kid_subset, len(real), len(fake)))
     if inception_weights:
         fid = FrechetInceptionDistance(feature=2048, feature_extractor_weights_path=inception_weights)
@@ -82,7 +76,7 @@ def fid_kid(
     else:
         raise ValueError("give a feature extractor or an Inception weights file")
     for images, is_real in ((real, True), (fake, False)):
-        x = _to_nchw(images)
+        x = as_rgb_batch(images)
         for start in range(0, len(x), batch):
             fid.update(x[start : start + batch], real=is_real)
             kid.update(x[start : start + batch], real=is_real)

@@ -7,6 +7,7 @@ import numpy as np
 import pandas as pd
 from matplotlib.figure import Figure
 
+from kdgen.fit.decay import decay
 from kdgen.plots.style import STYLE
 
 DATASET_COLOURS = {"FLOWER": "tab:purple", "CelebA": "tab:orange", "LSUN": "tab:green", "MNIST": "tab:gray"}
@@ -46,7 +47,7 @@ def _curves(ax, means: pd.DataFrame, fits: pd.DataFrame | None, xcol: str, ycol:
                 f = f.iloc[0]
                 grid = np.linspace(grp["id"].min() - 0.5, grp["id"].max() + 0.5, 100)
                 x = (grid - f["id_mu"]) / f["id_sd"]
-                ax.plot(grid, np.exp(np.log(f["a"]) * (f["b"] * x - f["c"])), color=colours(i), label=f"fit a={f['a']:.4f}, R²={f['r2_corr']:.2f}")
+                ax.plot(grid, decay(x, f["a"], f["b"], f["c"]), color=colours(i), label=f"fit a={f['a']:.4f}, R²={f['r2_corr']:.2f}")
 
 
 def replication_vs_id_figure(means, fits, paper, paper_fits, paper_curves, alpha) -> Figure:
@@ -99,7 +100,7 @@ def one_shot_figure(means: pd.DataFrame, shots: pd.DataFrame, fits: pd.DataFrame
             f = fits.iloc[0]
             grid = np.linspace(grp["id"].min() - 0.5, grp["id"].max() + 0.5, 100)
             x = (grid - f["id_mu"]) / f["id_sd"]
-            ax.plot(grid, np.exp(np.log(s["a"]) * (s["b"] * x - s["c"])), "--", color=colours(i), label=f"one-shot, R²={s['r2_corr']:.2f}")
+            ax.plot(grid, decay(x, s["a"], s["b"], s["c"]), "--", color=colours(i), label=f"one-shot, R²={s['r2_corr']:.2f}")
     ax.set_xlabel("intrinsic dimensionality")
     ax.set_ylabel("replication %")
     ax.set_title("one-shot estimates from the smallest-ID point (leave one curve out)")
