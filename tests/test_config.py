@@ -111,3 +111,16 @@ def test_classifier_entries_are_checked(repo, tmp_path, default_config):
         cwd=repo, capture_output=True, text=True, timeout=120,
     )
     assert proc.returncode != 0 and "classifiers[0].dataset = 'cifar': not a configured dataset" in proc.stderr
+
+
+def test_ganrep_sizes_must_leave_the_id_estimate_enough_neighbours(default_config):
+    from kdgen.train.runs import check_classifiers
+
+    config = validate_config(default_config)
+    assert check_classifiers(config) == []
+    config["ganrep"]["sizes"] = [20, 64]
+    assert any("ganrep.sizes holds 20: the ID estimate needs more than k_max = 20" in p for p in check_classifiers(config))
+    config["ganrep"]["sizes"], config["ganrep"]["id_bootstrap"] = [24, 64], 10
+    assert any("bootstrapped IDs need sets of at least 63" in p for p in check_classifiers(config))
+    config["ganrep"]["sizes"] = [63, 128]
+    assert check_classifiers(config) == []

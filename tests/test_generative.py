@@ -8,7 +8,13 @@ from sklearn.neighbors import NearestNeighbors
 from kdgen.generative.gan import GANConfig, build_gan
 from kdgen.generative.training import sample, train_gan
 from kdgen.metrics.fid import ClassifierFeatures, extractor_label, fid_kid
-from kdgen.metrics.replication import alpha_to_rms, nearest_training_images, ratio_test_rate, replication_rate
+from kdgen.metrics.replication import (
+    alpha_to_rms,
+    feature_replication,
+    nearest_training_images,
+    ratio_test_rate,
+    replication_rate,
+)
 
 RNG = np.random.default_rng(0)
 
@@ -39,6 +45,26 @@ def test_planted_copies_replicate_and_fresh_noise_does_not():
         assert ratio_test_rate(nn["d1"], nn["d2"]) == expected, name
     nn = nearest_training_images(np.concatenate([copies[:16], fresh[:48]]), train)
     assert replication_rate(nn["rms"], threshold) == 25.0
+
+
+def test_feature_space_replication_finds_planted_copies_and_agrees_with_pixel_space():
+    train = RNG.integers(0, 256, (120, 8, 8, 3), dtype=np.uint8)
+    copies = np.clip(train[:40].astype(int) + RNG.integers(-2, 3, (40, 8, 8, 3)), 0, 255).astype(np.uint8)
+    fresh = RNG.integers(0, 256, (40, 8, 8, 3), dtype=np.uint8)
+    project = torch.from_numpy(RNG.normal(size=(8 * 8 * 3, 32)))  # a fixed random feature map
+
+    def features(x):
+        return torch.from_numpy(x.reshape(len(x), -1).astype(np.float64)) @ project
+
+    for samples, expected in ((copies, 100.0), (fresh, 0.0)):
+        pixel = nearest_training_images(samples, train)
+        result = feature_replication(features(samples), features(train), pixel["index"])
+        assert result["feat_rep_pct_ratio"] == expected
+        if expected:
+            assert result["feat_agree_pct"] == 100.0
+    mixed = np.concatenate([copies[:10], fresh[:30]])
+    result = feature_replication(features(mixed), features(train), np.full(40, -1))
+    assert result["feat_rep_pct_ratio"] == 25.0 and result["feat_agree_pct"] == 0.0
 
 
 def test_fid_and_kid_with_an_injected_extractor():

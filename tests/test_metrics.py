@@ -82,6 +82,13 @@ def test_intrinsic_dimension_of_images_drops_duplicates_and_bootstraps():
     assert 2.0 < plain["id"] < 5.0
 
 
+def test_bootstrap_resamples_too_small_for_k_are_a_clear_error():
+    imgs = np.random.default_rng(5).integers(0, 256, (24, 8, 8, 3), dtype=np.uint8)
+    assert intrinsic_dimension(imgs, size=None)["n"] == 24  # 24 > k_max: fine without bootstrap
+    with pytest.raises(ValueError, match=r"bootstrap resample of 24 distinct images keeps \d+, not more than k_max = 20"):
+        intrinsic_dimension(imgs, size=None, bootstrap=3)
+
+
 def test_intrinsic_dimension_of_real_mnist(mnist):
     est = intrinsic_dimension(mnist[:3000], size=None)["id"]
     # Published Levina-Bickel estimates for MNIST lie around 7 to 15 depending on k and sample size.

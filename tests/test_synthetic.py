@@ -105,3 +105,17 @@ def test_unknown_factor_or_shape_is_an_error():
         _render(["circle.n.01"], ["blur"], n=1)
     with pytest.raises(KeyError, match="no synthetic shape"):
         synthetic.canonical_fields(["dodecahedron.n.01"], ["x"])
+
+
+def test_texture_contrast_deepens_the_background_grating():
+    fields = synthetic.canonical_fields(["circle.n.01"], ["conic_section"])
+    labels = synthetic.balanced_labels(1, 40)
+    corner_std = []
+    for contrast in (0.0, 0.45, 1.0):
+        images = synthetic.render(labels, fields, ["colour", "texture"], 32, seed=3, texture_contrast=contrast)
+        corner = images[:, :6, :6].astype(float)  # background only: the circle stays near the centre
+        corner_std.append(corner.std(axis=(1, 2)).mean())
+    assert corner_std[0] < 0.6  # no grating: a flat background colour (rounding only)
+    assert corner_std[0] < corner_std[1] < corner_std[2], corner_std
+    with pytest.raises(ValueError, match="texture_contrast"):
+        synthetic.render(labels, fields, ["texture"], 32, seed=3, texture_contrast=1.5)

@@ -102,6 +102,7 @@ def test_smoke_config_builds_every_target(repo, smoke_run):
     runs = pd.read_csv(smoke_run / "results/ganrep/tables/runs.csv")
     assert len(runs) == 4 and set(runs["generator"]) == {"biggan", "stylegan2"}
     assert runs["extractor"].str.contains("not Inception").all()
+    assert runs[["feat_rep_pct_ratio", "feat_agree_pct"]].apply(lambda c: c.between(0, 100).all()).all()
     assert runs[[f"rep_pct_alpha{a}" for a in (7000, 8000, 9000, 10000)]].apply(lambda r: r.is_monotonic_increasing, axis=1).all()
     samples = np.load(smoke_run / "results/ganrep/biggan/shapes/size-24/seed-0/samples.npz")["samples"]
     assert samples.shape == (32, 8, 8, 3) and samples.dtype == np.uint8
@@ -160,6 +161,8 @@ def test_external_generator_samples_enter_the_same_analysis(repo, smoke_run, tmp
     snakemake(repo, work, "results/ganrep/tables/runs.csv", "--cores", "2", "--configfile", str(path))
     runs = pd.read_csv(work / "results/ganrep/tables/runs.csv")
     assert set(runs["generator"]) == {"official"} and (runs["rep_pct_alpha8000"] == 100.0).all()
+    # copies are copies in the classifier's feature space too, of the same training image
+    assert (runs["feat_rep_pct_ratio"] == 100.0).all() and (runs["feat_agree_pct"] == 100.0).all()
     assert not list(work.rglob("generator.pt"))  # nothing was trained for an external generator
     config["ganrep"]["generators"] = {"official": {"family": "external"}}
     path.write_text(yaml.safe_dump(config))

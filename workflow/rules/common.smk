@@ -234,9 +234,21 @@ def ganrep_fid_inputs(wildcards):
         "manifest": f"{base}/manifest.json",
         "splits": f"{base}/splits.npz",
     }
-    if not config["ganrep"]["inception_weights"]:
-        arch = config["ganrep"]["fid_classifier"]
-        inputs["classifier"] = f"results/train/{wildcards.dataset}/full/{arch}/none/seed-0/best.pt"
+    return {**inputs, **extractor_inputs(wildcards)}
+
+
+def extractor_inputs(wildcards):
+    """The workflow-trained classifier that serves as feature extractor, unless Inception weights are given."""
+    if config["ganrep"]["inception_weights"]:
+        return {}
+    arch = config["ganrep"]["fid_classifier"]
+    return {"classifier": f"results/train/{wildcards.dataset}/full/{arch}/none/seed-0/best.pt"}
+
+
+def ganrep_replication_inputs(wildcards):
+    inputs = {**ganrep_subset_inputs(wildcards), "samples": f"{GAN}/samples.npz".format(**wildcards)}
+    if config["ganrep"]["feature_space"]:
+        inputs.update(extractor_inputs(wildcards))
     return inputs
 
 

@@ -96,9 +96,9 @@ rule ganrep_sample:
 
 
 rule ganrep_replication:
+    # pixel space always; with ganrep.feature_space also in the FID extractor's feature space
     input:
-        unpack(ganrep_subset_inputs),
-        samples=f"{GAN}/samples.npz",
+        unpack(ganrep_replication_inputs),
     output:
         summary=f"{GAN}/replication.json",
         neighbours=f"{GAN}/neighbours.npz",
@@ -106,6 +106,9 @@ rule ganrep_replication:
         alphas=config["ganrep"]["alphas"],
         ratio=config["ganrep"]["ratio"],
         image_size=config["ganrep"]["image_size"],
+        feature_space=config["ganrep"]["feature_space"],
+        inception=config["ganrep"]["inception_weights"],
+        arch=config["ganrep"]["fid_classifier"],
     log:
         f"{GAN_LOGS}/replication.log",
     conda:

@@ -1,4 +1,5 @@
-"""Nearest training image of every sample, and the replication % at each threshold."""
+"""Nearest training image of every sample, and the replication % at each threshold (pixel space; with
+ganrep.feature_space also the ratio test in the FID extractor's feature space)."""
 
 import json
 
@@ -6,7 +7,14 @@ import numpy as np
 
 from kdgen.data.sources import rgb_at
 from kdgen.data.store import load_dataset
-from kdgen.metrics.replication import alpha_to_rms, nearest_training_images, ratio_test_rate, replication_rate
+from kdgen.metrics.fid import extract_features, extractor_label, load_features
+from kdgen.metrics.replication import (
+    alpha_to_rms,
+    feature_replication,
+    nearest_training_images,
+    ratio_test_rate,
+    replication_rate,
+)
 from kdgen.runtime import atomic_write_text, logged
 
 with logged(snakemake.log[0]) as log:
@@ -26,5 +34,10 @@ with logged(snakemake.log[0]) as log:
         "rep_pct_ratio": ratio_test_rate(nn["d1"], nn["d2"], p.ratio),
         "ratio": p.ratio,
     }
+    if p.feature_space:
+        features = load_features(p.inception, snakemake.input.get("classifier"))
+        feats = [extract_features(features, x) for x in (samples, training)]
+        summary.update(feature_replication(*feats, nn["index"], p.ratio))
+        summary["feature_extractor"] = extractor_label(p.inception, p.arch)
     atomic_write_text(snakemake.output.summary, json.dumps(summary, indent=2) + "\n")
     log.info("%s", summary)

@@ -137,7 +137,9 @@ def make_synthetic(options: Mapping[str, Any], image_size: int, seed: int, wordn
     for split_id, key in enumerate(("train_per_class", "test_per_class")):
         labels = synthetic.balanced_labels(len(classes), int(options[key]))
         stream_seed = int(np.random.SeedSequence([seed, split_id]).generate_state(1)[0])
-        images = synthetic.render(labels, fields, options["factors"], image_size, stream_seed, progress)
+        images = synthetic.render(
+            labels, fields, options["factors"], image_size, stream_seed, progress, options["texture_contrast"]
+        )
         parts.append((images, labels, np.full(len(labels), split_id, dtype=np.uint8)))
     images, labels, split = (np.concatenate(x) for x in zip(*parts))
     details = {
@@ -145,6 +147,7 @@ def make_synthetic(options: Mapping[str, Any], image_size: int, seed: int, wordn
         "superclass_root": options["superclass_root"],
         "factors": list(options["factors"]),
         "sibling_similarity": options["sibling_similarity"],
+        "texture_contrast": options["texture_contrast"],
         "wordnet_version": wordnet.get_version(),
     }
     return ImageDataset(images, labels, split, classes, "synthetic", details)

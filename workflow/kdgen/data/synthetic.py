@@ -11,7 +11,8 @@ off independently:
 ``colour``
     foreground and background colours;
 ``texture``
-    sinusoidal gratings over background and foreground;
+    sinusoidal gratings over background and foreground (``texture_contrast`` sets how deeply the
+    background grating modulates the background colour: 0 flat, 1 from black to twice the colour);
 ``noise``
     additive Gaussian pixel noise.
 
@@ -183,12 +184,15 @@ def render(
     image_size: int,
     seed: int,
     show_progress: bool = False,
+    texture_contrast: float = 0.45,
 ) -> np.ndarray:
     """Render one image per label; returns uint8 RGB images of shape (N, S, S, 3).
 
     ``fields`` are the canonical fields from :func:`canonical_fields`; ``labels`` index into them.
     The output is a deterministic function of (labels, fields, factors, image_size, seed).
     """
+    if not 0.0 <= texture_contrast <= 1.0:
+        raise ValueError(f"texture_contrast must be in [0, 1], got {texture_contrast}")
     bad = sorted(set(factors) - set(FACTORS))
     if bad:
         raise ValueError(f"unknown factors {bad}; known: {list(FACTORS)}")
@@ -246,7 +250,7 @@ def render(
         bg_img = bg[:, None, None, :].expand(n, image_size, image_size, 3)
         fg_img = fg[:, None, None, :].expand(n, image_size, image_size, 3)
         if on["texture"]:
-            bg_img = bg_img * (0.55 + 0.9 * bg_tex[..., None])
+            bg_img = bg_img * (1.0 - texture_contrast + 2 * texture_contrast * bg_tex[..., None])
             fg_img = fg_img * (1.0 - 0.35 * fg_tex[..., None])
         img = bg_img * (1 - alpha) + fg_img * alpha
         if on["noise"]:

@@ -84,20 +84,20 @@ def train_gan(
         torch.manual_seed(derive_seed(seed, step, 1))
         idx = torch.randint(0, len(real_all), (cfg.batch_size,), generator=gen)
         z = torch.randn(cfg.batch_size, cfg.z_dim, generator=gen).to(dev)
-        z2 = torch.randn(cfg.batch_size, cfg.z_dim, generator=gen).to(dev)
         y = y_all[idx.to(dev)] if y_all is not None else None
         real = to_unit(real_all[idx.to(dev)])
 
-        with torch.no_grad():
-            fake = g(z, y)
-        loss_d = d_loss(cfg.family, d(real, y), d(fake, y))
+        # one generator pass per step: D learns on the detached fakes, then G on the same fakes
+        # scored by the updated D (G's weights have not changed in between, so its graph stays valid)
+        fake = g(z, y)
+        loss_d = d_loss(cfg.family, d(real, y), d(fake.detach(), y))
         if cfg.family == "stylegan2" and cfg.r1_gamma > 0 and step % cfg.r1_every == 0:
             loss_d = loss_d + cfg.r1_gamma / 2 * cfg.r1_every * r1_penalty(d, real, y)
         opt_d.zero_grad(set_to_none=True)
         loss_d.backward()
         opt_d.step()
 
-        loss_g = g_loss(cfg.family, d(g(z2, y), y))
+        loss_g = g_loss(cfg.family, d(fake, y))
         opt_g.zero_grad(set_to_none=True)
         loss_g.backward()
         opt_g.step()

@@ -46,6 +46,44 @@ class ClassifierFeatures(nn.Module):
         return self._captured.flatten(1).double()
 
 
+class InceptionFeatures(nn.Module):
+    """The 2048 pool features of torch-fidelity's Inception-v3 (as torchmetrics' FID uses it), from a
+    local weights file; uint8 images of any size (resized to 299 inside)."""
+
+    def __init__(self, weights_path: str) -> None:
+        super().__init__()
+        from torchmetrics.image.fid import NoTrainInceptionV3
+
+        self.net = NoTrainInceptionV3(name="inception-v3-compat", features_list=["2048"], feature_extractor_weights_path=weights_path)
+        self.num_features = 2048
+
+    @torch.no_grad()
+    def forward(self, images: torch.Tensor) -> torch.Tensor:
+        x = images if images.shape[1] == 3 else images.expand(-1, 3, -1, -1)
+        return self.net(x.to(torch.uint8)).flatten(1).double()
+
+
+def load_features(inception_weights: str | None, classifier_path: str | None) -> nn.Module:
+    """The injectable extractor: Inception-v3 when its weights file is given, else the classifier's features."""
+    if inception_weights:
+        return InceptionFeatures(inception_weights)
+    if not classifier_path:
+        raise ValueError("give a feature extractor: an Inception weights file or a trained classifier")
+    from kdgen.train.classifier import load_classifier
+
+    model, ckpt = load_classifier(classifier_path)
+    return ClassifierFeatures(model, ckpt["meta"]["image_size"])
+
+
+@torch.no_grad()
+def extract_features(features: nn.Module, images: np.ndarray, batch: int = 256) -> torch.Tensor:
+    """Feature rows (float64) of uint8 images (N, H, W, C), in batches."""
+    from kdgen.train.trainer import as_rgb_batch
+
+    x = as_rgb_batch(images)
+    return torch.cat([features(x[start : start + batch]) for start in range(0, len(x), batch)])
+
+
 def extractor_label(inception_weights: str | None, classifier_arch: str | None = None) -> str:
     if inception_weights:
         return "Inception-v3 (torch-fidelity weights)"

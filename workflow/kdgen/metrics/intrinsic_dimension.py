@@ -72,5 +72,10 @@ def intrinsic_dimension(
     values = []
     for _ in range(bootstrap):
         pick = np.unique(rng.integers(0, len(vectors), len(vectors)))
+        if len(pick) <= k_max:
+            raise ValueError(
+                f"a bootstrap resample of {len(vectors)} distinct images keeps {len(pick)}, not more than "
+                f"k_max = {k_max}: use sets of at least {3 * (k_max + 1)} images, a smaller k_max, or no bootstrap"
+            )
         values.append(mle_intrinsic_dimension(vectors[torch.from_numpy(pick)], k_min, k_max))
     return {"id": float(np.mean(values)), "std": float(np.std(values, ddof=1)), "n": len(vectors)}

@@ -49,3 +49,24 @@ def ratio_test_rate(d1: np.ndarray, d2: np.ndarray, ratio: float = 1 / 3) -> flo
     """Percentage of samples much closer to their nearest than to their second-nearest training image
     (d1 / d2 <= ``ratio``): the relative memorisation test, beside the absolute threshold."""
     return 100.0 * float(np.mean(np.asarray(d1) <= ratio * np.asarray(d2)))
+
+
+def feature_replication(
+    sample_features: torch.Tensor, training_features: torch.Tensor, pixel_index: np.ndarray, ratio: float = 1 / 3
+) -> dict[str, float]:
+    """Replication in a feature space (rows are per-image feature vectors).
+
+    Absolute pixel thresholds do not carry over to features, so this reports the ratio test in
+    feature space (``feat_rep_pct_ratio``), the share of samples whose nearest training image in
+    feature space is the one found in pixel space (``feat_agree_pct``), and the median nearest
+    distance (``feat_median_d1``).
+    """
+    k = 2 if len(training_features) > 1 else 1
+    dist, idx = knn_distances(sample_features, training_features, k=k)
+    d1 = dist[:, 0].numpy()
+    d2 = dist[:, 1].numpy() if k == 2 else np.full_like(d1, np.inf)
+    return {
+        "feat_rep_pct_ratio": ratio_test_rate(d1, d2, ratio),
+        "feat_agree_pct": 100.0 * float(np.mean(idx[:, 0].numpy() == np.asarray(pixel_index))),
+        "feat_median_d1": float(np.median(d1)),
+    }

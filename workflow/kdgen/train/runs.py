@@ -16,7 +16,8 @@ def classifier_runs(config: Mapping[str, Any]) -> list[dict[str, Any]]:
 
 
 def check_classifiers(config: Mapping[str, Any]) -> list[str]:
-    """Dataset names that the classifiers list and the ganrep study use must be configured datasets."""
+    """Dataset names that the classifiers list and the ganrep study use must be configured datasets;
+    external generators name their samples; ganrep sizes leave the ID estimate enough neighbours."""
     problems = []
     for name, spec in config.get("ganrep", {}).get("generators", {}).items():
         key = f"ganrep.generators.{name}"
@@ -24,7 +25,21 @@ def check_classifiers(config: Mapping[str, Any]) -> list[str]:
             problems.append(f"{key}.samples is missing: an external generator needs the path of its samples, e.g. 'samples/{{dataset}}_{{size}}_{{seed}}.npz'")
         if spec["family"] != "external" and "samples" in spec:
             problems.append(f"{key}.samples = {spec['samples']!r}: only external generators read samples; remove it or set family: external")
-    for i, name in enumerate(config.get("ganrep", {}).get("datasets", [])):
+    g = config.get("ganrep", {})
+    if g.get("generators") and g.get("sizes"):
+        k_max, smallest = max(g["id_k"]), min(g["sizes"])
+        if smallest <= k_max:
+            problems.append(
+                f"ganrep.sizes holds {smallest}: the ID estimate needs more than k_max = {k_max} images "
+                f"(ganrep.id_k = {g['id_k']}); use sizes above {k_max} or a smaller id_k"
+            )
+        elif g["id_bootstrap"] > 0 and smallest < 3 * (k_max + 1):
+            problems.append(
+                f"ganrep.sizes holds {smallest} with ganrep.id_bootstrap = {g['id_bootstrap']}: a resample keeps about "
+                f"63% distinct images, so bootstrapped IDs need sets of at least {3 * (k_max + 1)}; "
+                "use larger sizes or id_bootstrap: 0"
+            )
+    for i, name in enumerate(g.get("datasets", [])):
         if name not in config["datasets"]:
             problems.append(f"ganrep.datasets[{i}] = {name!r}: not a configured dataset; expected one of {sorted(config['datasets'])}")
     for i, c in enumerate(config.get("classifiers", [])):
