@@ -138,7 +138,8 @@ def make_synthetic(options: Mapping[str, Any], image_size: int, seed: int, wordn
         labels = synthetic.balanced_labels(len(classes), int(options[key]))
         stream_seed = int(np.random.SeedSequence([seed, split_id]).generate_state(1)[0])
         images = synthetic.render(
-            labels, fields, options["factors"], image_size, stream_seed, progress, options["texture_contrast"]
+            labels, fields, options["factors"], image_size, stream_seed, progress,
+            options.get("texture_contrast", 0.0), options.get("noise_strength", 1.0),
         )
         parts.append((images, labels, np.full(len(labels), split_id, dtype=np.uint8)))
     images, labels, split = (np.concatenate(x) for x in zip(*parts))
@@ -147,7 +148,8 @@ def make_synthetic(options: Mapping[str, Any], image_size: int, seed: int, wordn
         "superclass_root": options["superclass_root"],
         "factors": list(options["factors"]),
         "sibling_similarity": options["sibling_similarity"],
-        "texture_contrast": options["texture_contrast"],
+        "texture_contrast": options.get("texture_contrast", 0.0),
+        "noise_strength": options.get("noise_strength", 1.0),
         "wordnet_version": wordnet.get_version(),
     }
     return ImageDataset(images, labels, split, classes, "synthetic", details)

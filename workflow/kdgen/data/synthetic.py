@@ -11,10 +11,11 @@ off independently:
 ``colour``
     foreground and background colours;
 ``texture``
-    sinusoidal gratings over background and foreground (``texture_contrast`` sets how deeply the
-    background grating modulates the background colour: 0 flat, 1 from black to twice the colour);
+    sinusoidal gratings over background and foreground; ``texture_contrast`` adds the background
+    grating once more, in every channel, with that amplitude (0: no extra, 1: the full grey range),
+    so that every background carries high-contrast detail whatever its colour;
 ``noise``
-    additive Gaussian pixel noise.
+    additive Gaussian pixel noise, of standard deviation 0.02-0.08 (per image) times ``noise_strength``.
 
 Every per-image parameter is drawn whether its factor is on or not, so switching one factor leaves
 the draws of the others unchanged. ``sibling_similarity`` (lambda) blends each class's field towards
@@ -184,13 +185,16 @@ def render(
     image_size: int,
     seed: int,
     show_progress: bool = False,
-    texture_contrast: float = 0.45,
+    texture_contrast: float = 0.0,
+    noise_strength: float = 1.0,
 ) -> np.ndarray:
     """Render one image per label; returns uint8 RGB images of shape (N, S, S, 3).
 
     ``fields`` are the canonical fields from :func:`canonical_fields`; ``labels`` index into them.
     The output is a deterministic function of (labels, fields, factors, image_size, seed).
     """
+    if noise_strength < 0:
+        raise ValueError(f"noise_strength must be >= 0, got {noise_strength}")
     if not 0.0 <= texture_contrast <= 1.0:
         raise ValueError(f"texture_contrast must be in [0, 1], got {texture_contrast}")
     bad = sorted(set(factors) - set(FACTORS))
@@ -250,11 +254,11 @@ def render(
         bg_img = bg[:, None, None, :].expand(n, image_size, image_size, 3)
         fg_img = fg[:, None, None, :].expand(n, image_size, image_size, 3)
         if on["texture"]:
-            bg_img = bg_img * (1.0 - texture_contrast + 2 * texture_contrast * bg_tex[..., None])
+            bg_img = bg_img * (0.55 + 0.9 * bg_tex[..., None]) + texture_contrast * (bg_tex[..., None] - 0.5)
             fg_img = fg_img * (1.0 - 0.35 * fg_tex[..., None])
         img = bg_img * (1 - alpha) + fg_img * alpha
         if on["noise"]:
-            img = img + noise * noise_sigma[:, None, None, None]
+            img = img + noise * (noise_strength * noise_sigma)[:, None, None, None]
         out[start : start + n] = torch.clamp(img * 255 + 0.5, 0, 255).to(torch.uint8).numpy()
     return out
 
