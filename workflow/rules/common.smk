@@ -205,12 +205,15 @@ def external_samples_path(spec, wildcards):
     return spec["samples"].format(dataset=wildcards.dataset, size=wildcards.size, seed=wildcards.seed)
 
 
-def sample_inputs(wildcards):
-    """A built-in generator's checkpoint, or the file or folder of an external generator's samples."""
-    spec = gan_spec(wildcards)
-    if spec["family"] == "external":
-        return external_samples_path(spec, wildcards)
-    return f"{GAN}/generator.pt".format(**wildcards)
+def external_sample_inputs(wildcards):
+    """The file or folder of an external generator's samples."""
+    return external_samples_path(gan_spec(wildcards), wildcards)
+
+
+def generator_names(external):
+    """A wildcard regex of the built-in (or external) generator names; one that matches nothing if none."""
+    names = [n for n, s in config["ganrep"]["generators"].items() if (s["family"] == "external") == external]
+    return "|".join(names) if names else "(?!x)x"
 
 
 def gan_resume_dir(wildcards):
@@ -226,10 +229,25 @@ def ganrep_subset_inputs(wildcards):
     }
 
 
+def ganrep_dataset_runs(dataset):
+    return [r for r in ganrep_runs() if r["dataset"] == dataset]
+
+
+def ganrep_fid_outputs():
+    """One fid.json per run, with the {dataset} wildcard left: every run of the study runs on each dataset."""
+    g = config["ganrep"]
+    return [
+        f"results/ganrep/{gen}/{{dataset}}/size-{size}/seed-{seed}/fid.json"
+        for gen in g["generators"]
+        for size in g["sizes"]
+        for seed in g["seeds"]
+    ]
+
+
 def ganrep_fid_inputs(wildcards):
     base = f"results/data/{wildcards.dataset}"
     inputs = {
-        "samples": f"{GAN}/samples.npz".format(**wildcards),
+        "samples": [f"{GAN}/samples.npz".format(**r) for r in ganrep_dataset_runs(wildcards.dataset)],  # output order
         "images": f"{base}/images.npz",
         "manifest": f"{base}/manifest.json",
         "splits": f"{base}/splits.npz",

@@ -51,15 +51,20 @@ rule ganrep:
 
 
 rule ganrep_train:
+    # built-in generators: train, then draw the samples from the EMA generator in the same job;
     # resumable state in <run>/.resume while the job runs (see train_classifier)
     input:
         unpack(ganrep_subset_inputs),
     output:
         generator=f"{GAN}/generator.pt",
         losses=f"{GAN}/losses.csv",
+        samples=f"{GAN}/samples.npz",
+    wildcard_constraints:
+        generator=generator_names(external=False),
     params:
         spec=gan_spec,
         image_size=config["ganrep"]["image_size"],
+        n=config["ganrep"]["num_samples"],
         device=config["device"],
         state_dir=gan_resume_dir,
     threads: 1
@@ -77,22 +82,23 @@ rule ganrep_train:
         "../scripts/ganrep_train.py"
 
 
-rule ganrep_sample:
-    # built-in generators: draw from the EMA generator; external ones: read the samples made elsewhere
+rule ganrep_external_samples:
+    # external generators: read the samples made elsewhere, brought to the study's image size
     input:
-        sample_inputs,
+        external_sample_inputs,
     output:
         f"{GAN}/samples.npz",
+    wildcard_constraints:
+        generator=generator_names(external=True),
     params:
         n=config["ganrep"]["num_samples"],
-        spec=gan_spec,
         image_size=config["ganrep"]["image_size"],
     log:
         f"{GAN_LOGS}/sample.log",
     conda:
         "../../envs/kdgen.yaml"
     script:
-        "../scripts/ganrep_sample.py"
+        "../scripts/ganrep_external_samples.py"
 
 
 rule ganrep_replication:
@@ -133,23 +139,27 @@ rule ganrep_id:
         "../scripts/ganrep_id.py"
 
 
-rule ganrep_fid:
-    input:
-        unpack(ganrep_fid_inputs),
-    output:
-        f"{GAN}/fid.json",
-    params:
-        image_size=config["ganrep"]["image_size"],
-        inception=config["ganrep"]["inception_weights"],
-        arch=config["ganrep"]["fid_classifier"],
-    resources:
-        gpu=gpu_count,
-    log:
-        f"{GAN_LOGS}/fid.log",
-    conda:
-        "../../envs/kdgen.yaml"
-    script:
-        "../scripts/ganrep_fid.py"
+if ganrep_runs():
+
+    rule ganrep_fid:
+        # one job per dataset: the extractor and the training split's features are loaded once, and
+        # every run's samples are scored against them (fid.json per run, in the order of the samples)
+        input:
+            unpack(ganrep_fid_inputs),
+        output:
+            ganrep_fid_outputs(),
+        params:
+            image_size=config["ganrep"]["image_size"],
+            inception=config["ganrep"]["inception_weights"],
+            arch=config["ganrep"]["fid_classifier"],
+        resources:
+            gpu=gpu_count,
+        log:
+            "results/logs/ganrep/fid/{dataset}.log",
+        conda:
+            "../../envs/kdgen.yaml"
+        script:
+            "../scripts/ganrep_fid.py"
 
 
 rule ganrep_table:

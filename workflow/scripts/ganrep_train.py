@@ -1,4 +1,5 @@
-"""Train one GAN {generator, dataset, size, seed} on a nested-ladder subset; resumable."""
+"""Train one GAN {generator, dataset, size, seed} on a nested-ladder subset (resumable), then store the
+losses, the EMA generator and its samples (uint8, lossless)."""
 
 import json
 import shutil
@@ -10,8 +11,8 @@ import torch
 from kdgen.data.sources import rgb_at
 from kdgen.data.store import load_dataset
 from kdgen.generative.gan import GANConfig
-from kdgen.generative.training import train_gan
-from kdgen.runtime import logged
+from kdgen.generative.training import sample, train_gan
+from kdgen.runtime import atomic_path, atomic_torch_save, logged
 from kdgen.train.trainer import as_rgb_batch
 
 with logged(snakemake.log[0]) as log:
@@ -21,8 +22,11 @@ with logged(snakemake.log[0]) as log:
     images = rgb_at(ds.images[np.load(snakemake.input.subset)], p.image_size)
     cfg = GANConfig(**p.spec, image_size=p.image_size)
     log.info("%s (%s-style) on %s size %s: %s", w.generator, cfg.family, w.dataset, w.size, cfg)
-    x = as_rgb_batch(images)
-    g_ema, history = train_gan(cfg, x, None, int(w.seed), p.state_dir, device=p.device, log=log.info)
-    torch.save({"g_ema": g_ema.state_dict(), "config": json.dumps(cfg.__dict__)}, snakemake.output.generator)
+    g_ema, history = train_gan(cfg, as_rgb_batch(images), None, int(w.seed), p.state_dir, device=p.device, log=log.info)
+    samples = sample(g_ema, cfg, p.n, seed=int(w.seed))
+    with atomic_path(snakemake.output.samples) as tmp, tmp.open("wb") as fh:
+        np.savez_compressed(fh, samples=samples)
+    log.info("%d samples %s", len(samples), samples.shape[1:])
     pd.DataFrame(history).to_csv(snakemake.output.losses, index=False)
+    atomic_torch_save({"g_ema": g_ema.state_dict(), "config": json.dumps(cfg.__dict__)}, snakemake.output.generator)
     shutil.rmtree(p.state_dir)

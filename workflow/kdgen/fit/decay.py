@@ -66,7 +66,7 @@ def fit_exponential_decay(
     x: Sequence[float],
     r: Sequence[float],
     bounds: Mapping[str, tuple[float, float]] = PAPER_BOUNDS,
-    starts: int = 5,
+    starts: int = 3,
 ) -> DecayFit:
     """Bounded least squares of R = a^(b x - c) from a grid of ``starts``^3 starting points; best cost wins."""
     x, r = np.asarray(x, dtype=float), np.asarray(r, dtype=float)

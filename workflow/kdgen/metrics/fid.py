@@ -99,24 +99,52 @@ def fid_kid(
     kid_subset: int = 100,
 ) -> dict[str, float]:
     """FID and KID (mean, std) between uint8 image sets (N, H, W, C) through torchmetrics."""
+    return fid_kid_many(real, [fake], features, inception_weights, batch, kid_subset)[0]
+
+
+def fid_kid_many(
+    real: np.ndarray,
+    fakes: list[np.ndarray],
+    features: nn.Module | None = None,
+    inception_weights: str | None = None,
+    batch: int = 256,
+    kid_subset: int = 100,
+    seed: int = 0,
+) -> list[dict[str, float]]:
+    """:func:`fid_kid` of several fake sets against one real set, whose features are extracted once.
+
+    KID's random subsets are drawn from ``seed`` for every fake set, so a set's scores do not depend on
+    the others.
+    """
     from torchmetrics.image.fid import FrechetInceptionDistance
     from torchmetrics.image.kid import KernelInceptionDistance
 
     from kdgen.train.trainer import as_rgb_batch
 
-    subset = max(2, min(kid_subset, len(real), len(fake)))
+    subset = max(2, min([kid_subset, len(real), *map(len, fakes)]))
+    keep = {"reset_real_features": False}
     if inception_weights:
-        fid = FrechetInceptionDistance(feature=2048, feature_extractor_weights_path=inception_weights)
-        kid = KernelInceptionDistance(feature=2048, subset_size=subset, feature_extractor_weights_path=inception_weights)
+        fid = FrechetInceptionDistance(feature=2048, feature_extractor_weights_path=inception_weights, **keep)
+        kid = KernelInceptionDistance(feature=2048, subset_size=subset, feature_extractor_weights_path=inception_weights, **keep)
     elif features is not None:
-        fid = FrechetInceptionDistance(feature=features)
-        kid = KernelInceptionDistance(feature=features, subset_size=subset)
+        fid = FrechetInceptionDistance(feature=features, **keep)
+        kid = KernelInceptionDistance(feature=features, subset_size=subset, **keep)
     else:
         raise ValueError("give a feature extractor or an Inception weights file")
-    for images, is_real in ((real, True), (fake, False)):
+
+    def update(images: np.ndarray, is_real: bool) -> None:
         x = as_rgb_batch(images)
         for start in range(0, len(x), batch):
             fid.update(x[start : start + batch], real=is_real)
             kid.update(x[start : start + batch], real=is_real)
-    kid_mean, kid_std = kid.compute()
-    return {"fid": float(fid.compute()), "kid": float(kid_mean), "kid_std": float(kid_std)}
+
+    update(real, True)
+    results = []
+    for fake in fakes:
+        fid.reset(), kid.reset()  # drops the fake features only
+        update(fake, False)
+        with torch.random.fork_rng(devices=[]):
+            torch.manual_seed(seed)
+            kid_mean, kid_std = kid.compute()
+        results.append({"fid": float(fid.compute()), "kid": float(kid_mean), "kid_std": float(kid_std)})
+    return results
