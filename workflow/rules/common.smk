@@ -245,6 +245,10 @@ def ganrep_fid_outputs():
 
 
 def ganrep_fid_inputs(wildcards):
+    if wildcards.dataset not in config["ganrep"]["datasets"]:
+        raise ValueError(
+            f"FID of {wildcards.dataset!r}: not one of ganrep.datasets {config['ganrep']['datasets']}; add it there"
+        )
     base = f"results/data/{wildcards.dataset}"
     inputs = {
         "samples": [f"{GAN}/samples.npz".format(**r) for r in ganrep_dataset_runs(wildcards.dataset)],  # output order
