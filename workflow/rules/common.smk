@@ -229,10 +229,6 @@ def ganrep_subset_inputs(wildcards):
     }
 
 
-def ganrep_dataset_runs(dataset):
-    return [r for r in ganrep_runs() if r["dataset"] == dataset]
-
-
 def ganrep_fid_outputs():
     """One fid.json per run, with the {dataset} wildcard left: every run of the study runs on each dataset."""
     g = config["ganrep"]
@@ -251,7 +247,8 @@ def ganrep_fid_inputs(wildcards):
         )
     base = f"results/data/{wildcards.dataset}"
     inputs = {
-        "samples": [f"{GAN}/samples.npz".format(**r) for r in ganrep_dataset_runs(wildcards.dataset)],  # output order
+        # the samples beside each fid.json the rule writes, in the same order
+        "samples": [os.path.join(os.path.dirname(out.format(dataset=wildcards.dataset)), "samples.npz") for out in ganrep_fid_outputs()],
         "images": f"{base}/images.npz",
         "manifest": f"{base}/manifest.json",
         "splits": f"{base}/splits.npz",
