@@ -1,4 +1,9 @@
 # kdgen: four computer-vision studies reproduced end to end in one DAG. See README.md.
+from snakemake.utils import min_version
+
+min_version("9.27")
+
+
 # A --configfile on the command line replaces config.yaml instead of being merged into it.
 if not workflow.overwrite_configfiles:
 
@@ -13,11 +18,11 @@ include: "workflow/rules/data.smk"
 include: "workflow/rules/cards.smk"
 include: "workflow/rules/train.smk"
 include: "workflow/rules/ganrep.smk"
+include: "workflow/rules/report.smk"
 
 
 rule all:
+    """Every figure and table of the configured studies (the default target)."""
     default_target: True
     input:
-        rules.data.input,
-        rules.train.input,
-        rules.ganrep.input,
+        all_targets(),

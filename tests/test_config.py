@@ -114,13 +114,13 @@ def test_classifier_entries_are_checked(repo, tmp_path, default_config):
 
 
 def test_ganrep_sizes_must_leave_the_id_estimate_enough_neighbours(default_config):
-    from kdgen.train.runs import check_classifiers
+    from kdgen.train.runs import check_runs
 
     config = validate_config(default_config)
-    assert check_classifiers(config) == []
+    assert check_runs(config) == []
     config["ganrep"]["sizes"] = [20, 64]
-    assert any("ganrep.sizes holds 20: the ID estimate needs more than k_max = 20" in p for p in check_classifiers(config))
+    assert any("ganrep.sizes holds 20: the ID estimate needs more than k_max = 20" in p for p in check_runs(config))
     config["ganrep"]["sizes"], config["ganrep"]["id_bootstrap"] = [24, 64], 10
-    assert any("bootstrapped IDs need sets of at least 63" in p for p in check_classifiers(config))
+    assert any("bootstrapped IDs need sets of at least 63" in p for p in check_runs(config))
     config["ganrep"]["sizes"] = [63, 128]
-    assert check_classifiers(config) == []
+    assert check_runs(config) == []

@@ -4,6 +4,7 @@ CARD = "results/data/{dataset}/card"
 
 
 rule card_samples:
+    """Dataset card: a grid of sample images per class."""
     input:
         images=f"{DATA}/images.npz",
         manifest=f"{DATA}/manifest.json",
@@ -16,19 +17,20 @@ rule card_samples:
             subcategory="{dataset}",
         ),
         pdf=f"{CARD}/samples.pdf",
-    params:
-        spec=dataset_spec,
-        per_class=config["cards"]["samples_per_class"],
-        max_classes=config["cards"]["max_classes"],
     log:
         f"{LOGS}/card_samples.log",
     conda:
         "../../envs/kdgen.yaml"
+    params:
+        spec=dataset_spec,
+        per_class=config["cards"]["samples_per_class"],
+        max_classes=config["cards"]["max_classes"],
     script:
         "../scripts/card_samples.py"
 
 
 rule card_class_counts:
+    """Dataset card: images per class in each split and in each long-tailed subset."""
     input:
         images=f"{DATA}/images.npz",
         manifest=f"{DATA}/manifest.json",
@@ -51,6 +53,7 @@ rule card_class_counts:
 
 
 rule card_split_counts:
+    """Dataset card: the table of images per class and split."""
     input:
         images=f"{DATA}/images.npz",
         manifest=f"{DATA}/manifest.json",

@@ -1,16 +1,29 @@
-# Config validation, target lists and input functions shared by every rules file.
+# Config validation, wildcard constraints, target lists and input functions shared by every rules file.
 import os
+import re
 import sys
+
+# The workflow runs its own library, from its own folder: found from this file (workflow/rules/), not
+# from the working directory or the host's Snakefile when kdgen is used as a module, and put first on the
+# import path of this process and of every job (scripts, SLURM jobs and --sdm conda envs inherit it).
+KDGEN_ROOT = os.path.dirname(os.path.dirname(str(workflow.current_basedir)))
+KDGEN_LIBRARY = os.path.join(KDGEN_ROOT, "workflow")
+sys.path.insert(0, KDGEN_LIBRARY)
+_inherited = [p for p in os.environ.get("PYTHONPATH", "").split(os.pathsep) if p and p != KDGEN_LIBRARY]
+os.environ.update(PYTHONPATH=os.pathsep.join([KDGEN_LIBRARY, *_inherited]))
 
 from kdgen.config import ConfigError, validate_config
 from kdgen.data.sources import check_real_sources
-from kdgen.train.runs import check_classifiers, classifier_runs
+from kdgen.models.zoo import ARCH_PATTERN
+from kdgen.train.augment import POLICY_PATTERN
+from kdgen.train.runs import check_runs, classifier_runs, subset_names
 
 try:
     _validated = validate_config(
-        config, source=", ".join(map(str, workflow.overwrite_configfiles)) or "config.yaml"
+        config,
+        source=", ".join(map(str, workflow.overwrite_configfiles)) or "config.yaml",
     )
-    _problems = check_real_sources(_validated["datasets"]) + check_classifiers(_validated)
+    _problems = check_real_sources(_validated["datasets"]) + check_runs(_validated)
     if _problems:
         raise ConfigError("config error:\n  - " + "\n  - ".join(_problems))
 except ConfigError as err:
@@ -20,21 +33,30 @@ config.clear()
 config.update(_validated)
 
 
+def names_pattern(names):
+    """A wildcard regex matching exactly the given names (and nothing when there are none)."""
+    return "|".join(re.escape(n) for n in names) or "(?!x)x"
+
+
+# Wildcards match only configured datasets and generators and buildable architectures and policies, so
+# a misspelt target is "no rule to produce" at planning time, never a KeyError or a failed job.
 wildcard_constraints:
-    dataset="[A-Za-z][A-Za-z0-9_]*",
+    dataset=names_pattern(config["datasets"]),
     subset=r"size-[0-9]+|lt-[0-9]+(\.[0-9]+)?",
     train_subset=r"full|size-[0-9]+|lt-[0-9]+(\.[0-9]+)?",
-    arch=r"[a-z0-9_]+",
-    aug=r"[a-z0-9\-]+",
+    arch=ARCH_PATTERN,
+    aug=POLICY_PATTERN,
     seed=r"[0-9]+",
     split=r"val|test",
-    generator=r"[a-z][a-z0-9_]*",
+    generator=names_pattern(config["ganrep"]["generators"]),
     size=r"[0-9]+",
 
 
-# Cheap rules run where snakemake runs, never waiting in a cluster queue.
+# Cheap rules run where snakemake runs, never waiting in a cluster queue; downloads run there too,
+# because that is where the network is.
 localrules:
     wordnet,
+    download_dataset,
     split_dataset,
     subset_dataset,
     class_hierarchy,
@@ -44,33 +66,34 @@ localrules:
     learning_curve,
     classifier_table,
     model_zoo_table,
+    resolved_config,
     ganrep_paper_fit,
     ganrep_paper_fit_figure,
     ganrep_id,
     ganrep_table,
     ganrep_fits,
-    ganrep_figure,
+    ganrep_figure_replication_vs_id,
+    ganrep_figure_replication_vs_size,
+    ganrep_figure_one_shot,
+    ganrep_figure_fid_vs_size,
+    ganrep_figure_nearest_neighbours,
     data,
     train,
     ganrep,
+    built,
     all,
 
 
 DATA = "results/data/{dataset}"
-# published measurements shipped with the workflow (found from the Snakefile, whatever the workdir)
-GANREP_PAPER = os.path.join(workflow.basedir, "reference", "ganrep_paper.csv")
+# published measurements shipped with the workflow (found from the workflow's own folder, whatever the
+# working directory, and from the module's folder when kdgen is used as a Snakemake module)
+GANREP_PAPER = os.path.join(KDGEN_ROOT, "reference", "ganrep_paper.csv")
 LOGS = "results/logs/data/{dataset}"
 BENCH = "results/benchmarks/data/{dataset}"
 
 
 def dataset_spec(wildcards):
     return config["datasets"][wildcards.dataset]
-
-
-def subset_names(name):
-    spec = config["datasets"][name]
-    ratios = [f"{r:g}" for r in spec["long_tail"]["ratios"]]
-    return [f"size-{n}" for n in spec["ladder"]] + [f"lt-{r}" for r in ratios]
 
 
 def materialise_inputs(wildcards):
@@ -109,8 +132,12 @@ def data_targets():
     targets = []
     for name in config["datasets"]:
         base = f"results/data/{name}"
-        targets += [f"{base}/manifest.json", f"{base}/splits.npz", f"{base}/hierarchy.csv"]
-        targets += [f"{base}/subsets/{s}.npy" for s in subset_names(name)]
+        targets += [
+            f"{base}/manifest.json",
+            f"{base}/splits.npz",
+            f"{base}/hierarchy.csv",
+        ]
+        targets += [f"{base}/subsets/{s}.npy" for s in subset_names(config["datasets"][name])]
         targets += card_targets(name)
     return targets
 
@@ -131,7 +158,10 @@ def training_inputs(wildcards):
 
 
 def evaluation_inputs(wildcards):
-    return {**training_inputs(wildcards), "checkpoint": f"{TRAIN}/best.pt".format(**wildcards)}
+    return {
+        **training_inputs(wildcards),
+        "checkpoint": f"{TRAIN}/best.pt".format(**wildcards),
+    }
 
 
 def resume_dir(wildcards):
@@ -156,9 +186,15 @@ def classifier_table_inputs(wildcards):
 
 
 def train_targets():
-    targets = ["results/train/tables/model_zoo.csv", "results/train/tables/model_zoo.md"]
+    targets = [
+        "results/train/tables/model_zoo.csv",
+        "results/train/tables/model_zoo.md",
+    ]
     if config["classifiers"]:
-        targets += ["results/train/tables/classifiers.csv", "results/train/tables/classifiers.md"]
+        targets += [
+            "results/train/tables/classifiers.csv",
+            "results/train/tables/classifiers.md",
+        ]
     for run in run_dirs():
         targets += [f"{run}/learning_curve.png", f"{run}/learning_curve.pdf"]
     return targets
@@ -183,7 +219,13 @@ def heavy_runtime(wildcards, attempt):
 
 GAN = "results/ganrep/{generator}/{dataset}/size-{size}/seed-{seed}"
 GAN_LOGS = "results/logs/ganrep/{generator}/{dataset}/size-{size}/seed-{seed}"
-GANREP_FIGURES = ["replication_vs_id", "replication_vs_size", "one_shot", "fid_vs_size", "nearest_neighbours"]
+GANREP_FIGURES = [
+    "replication_vs_id",
+    "replication_vs_size",
+    "one_shot",
+    "fid_vs_size",
+    "nearest_neighbours",
+]
 
 
 def ganrep_runs():
@@ -248,7 +290,10 @@ def ganrep_fid_inputs(wildcards):
     base = f"results/data/{wildcards.dataset}"
     inputs = {
         # the samples beside each fid.json the rule writes, in the same order
-        "samples": [os.path.join(os.path.dirname(out.format(dataset=wildcards.dataset)), "samples.npz") for out in ganrep_fid_outputs()],
+        "samples": [
+            os.path.join(os.path.dirname(out.format(dataset=wildcards.dataset)), "samples.npz")
+            for out in ganrep_fid_outputs()
+        ],
         "images": f"{base}/images.npz",
         "manifest": f"{base}/manifest.json",
         "splits": f"{base}/splits.npz",
@@ -265,7 +310,10 @@ def extractor_inputs(wildcards):
 
 
 def ganrep_replication_inputs(wildcards):
-    inputs = {**ganrep_subset_inputs(wildcards), "samples": f"{GAN}/samples.npz".format(**wildcards)}
+    inputs = {
+        **ganrep_subset_inputs(wildcards),
+        "samples": f"{GAN}/samples.npz".format(**wildcards),
+    }
     if config["ganrep"]["feature_space"]:
         inputs.update(extractor_inputs(wildcards))
     return inputs
@@ -280,15 +328,50 @@ def ganrep_table_inputs(wildcards):
     }
 
 
-def ganrep_grid_inputs(wildcards):
-    runs = ganrep_runs()
-    return {
-        "samples": [f"{GAN}/samples.npz".format(**r) for r in runs],
-        "neighbours": [f"{GAN}/neighbours.npz".format(**r) for r in runs],
-        "subsets": [f"results/data/{r['dataset']}/subsets/size-{r['size']}.npy" for r in runs],
-        "images": sorted({f"results/data/{r['dataset']}/images.npz" for r in runs}),
-        "manifests": sorted({f"results/data/{r['dataset']}/manifest.json" for r in runs}),
-    }
+def ganrep_neighbour_runs():
+    """The runs the nearest-neighbour figure shows: the smallest and the largest size of every generator
+    and dataset, first seed, each with the paths of its samples, neighbours and training subset.
+    """
+    g = config["ganrep"]
+    if not ganrep_runs():
+        return []
+    ends = sorted({min(g["sizes"]), max(g["sizes"])})
+    return [
+        {
+            **run,
+            "samples": f"{GAN}/samples.npz".format(**run),
+            "neighbours": f"{GAN}/neighbours.npz".format(**run),
+            "subset": f"results/data/{run['dataset']}/subsets/size-{run['size']}.npy",
+        }
+        for run in ganrep_runs()
+        if run["seed"] == min(g["seeds"]) and run["size"] in ends
+    ]
+
+
+def ganrep_figure_inputs(figure):
+    """The input function of one ganrep figure: the runs table and only what that figure draws."""
+
+    def inputs(wildcards):
+        files = {"runs": "results/ganrep/tables/runs.csv"}
+        if figure in ("replication_vs_id", "one_shot"):
+            files["fits"] = "results/ganrep/tables/fits.csv"
+        if figure == "replication_vs_id":
+            files.update(paper=GANREP_PAPER, paper_fits="results/reference/ganrep_paper_fit.csv")
+        if figure == "one_shot":
+            files["one_shot"] = "results/ganrep/tables/one_shot.csv"
+        if figure == "nearest_neighbours":
+            runs = ganrep_neighbour_runs()
+            datasets = sorted({r["dataset"] for r in runs})
+            files.update(
+                samples=[r["samples"] for r in runs],
+                neighbours=[r["neighbours"] for r in runs],
+                subsets=sorted({r["subset"] for r in runs}),
+                images=[f"results/data/{d}/images.npz" for d in datasets],
+                manifests=[f"results/data/{d}/manifest.json" for d in datasets],
+            )
+        return files
+
+    return inputs
 
 
 def ganrep_targets():
@@ -298,3 +381,18 @@ def ganrep_targets():
         targets += [f"results/ganrep/tables/{t}.{ext}" for t in tables for ext in ("csv", "md")]
         targets += [f"results/ganrep/figures/{f}.{ext}" for f in GANREP_FIGURES for ext in ("png", "pdf")]
     return targets
+
+
+def all_targets():
+    """Every leaf target of the workflow: what `snakemake` builds by default."""
+    return [
+        *data_targets(),
+        *train_targets(),
+        *ganrep_targets(),
+        "results/config/resolved.yaml",
+    ]
+
+
+def built_targets(wildcards):
+    """The leaf targets that exist in the working directory now (the report of a partial build)."""
+    return [t for t in all_targets() if os.path.exists(t)]

@@ -2,86 +2,94 @@
 
 
 rule wordnet:
+    """WordNet 3.0 for NLTK: from $NLTK_DATA, nltk.download, or built from the system database; provenance.json says which."""
     output:
         provenance="results/wordnet/provenance.json",
         nltk_data=directory("results/wordnet/nltk_data"),
-    params:
-        download=config["wordnet"]["download"],
-        system_dir=config["wordnet"]["system_dir"],
     log:
         "results/logs/wordnet.log",
     conda:
         "../../envs/kdgen.yaml"
+    params:
+        download=config["wordnet"]["download"],
+        system_dir=config["wordnet"]["system_dir"],
     script:
         "../scripts/data_wordnet.py"
 
 
 rule download_dataset:
+    """Opt-in download of a real dataset (datasets.<name>.options.download: true) into results/downloads/<name>/; needs network, runs locally."""
     output:
         directory("results/downloads/{dataset}"),
-    params:
-        spec=dataset_spec,
     log:
         "results/logs/downloads/{dataset}.log",
+    benchmark:
+        "results/benchmarks/downloads/{dataset}.tsv"
     conda:
         "../../envs/kdgen.yaml"
+    params:
+        spec=dataset_spec,
     script:
         "../scripts/data_download.py"
 
 
 rule materialise_dataset:
+    """A dataset as uint8 arrays (images.npz) and a manifest of its classes, WordNet ids, counts and checksums."""
     input:
         unpack(materialise_inputs),
     output:
         images=f"{DATA}/images.npz",
         manifest=f"{DATA}/manifest.json",
-    params:
-        spec=dataset_spec,
-        root=data_root,
     log:
         f"{LOGS}/materialise.log",
     benchmark:
         f"{BENCH}/materialise.tsv"
     conda:
         "../../envs/kdgen.yaml"
+    params:
+        spec=dataset_spec,
+        root=data_root,
     script:
         "../scripts/data_materialise.py"
 
 
 rule split_dataset:
+    """Train / val / test indices: val held out of the source train split, stratified and seeded."""
     input:
         images=f"{DATA}/images.npz",
         manifest=f"{DATA}/manifest.json",
     output:
         f"{DATA}/splits.npz",
-    params:
-        spec=dataset_spec,
     log:
         f"{LOGS}/split.log",
     conda:
         "../../envs/kdgen.yaml"
+    params:
+        spec=dataset_spec,
     script:
         "../scripts/data_split.py"
 
 
 rule subset_dataset:
+    """One subset of the train split: a nested, class-balanced ladder size (size-N) or a long tail (lt-R)."""
     input:
         images=f"{DATA}/images.npz",
         manifest=f"{DATA}/manifest.json",
         splits=f"{DATA}/splits.npz",
     output:
         f"{DATA}/subsets/{{subset}}.npy",
-    params:
-        spec=dataset_spec,
     log:
         f"{LOGS}/subset_{{subset}}.log",
     conda:
         "../../envs/kdgen.yaml"
+    params:
+        spec=dataset_spec,
     script:
         "../scripts/data_subset.py"
 
 
 rule class_hierarchy:
+    """The class -> super-class map of a dataset (WordNet hypernyms for the synthetic source)."""
     input:
         manifest=f"{DATA}/manifest.json",
     output:
@@ -95,5 +103,6 @@ rule class_hierarchy:
 
 
 rule data:
+    """Target group: every dataset's arrays, splits, subsets, hierarchy and card."""
     input:
         data_targets(),

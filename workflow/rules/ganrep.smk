@@ -1,8 +1,9 @@
-# ganrep: GAN replication vs dataset size and intrinsic dimensionality (Feng et al., ICCV 2021).
-# This stage so far re-fits the published measurements; the GAN-training branch is being built.
+# ganrep: GAN replication vs dataset size and intrinsic dimensionality (Feng et al., ICCV 2021):
+# the published measurements re-fitted, and GANs trained, sampled, measured, tabulated and drawn.
 
 
 rule ganrep_paper_fit:
+    """ganrep: the published measurements re-fitted with R = a^(b x - c) (the paper's fit table)."""
     input:
         GANREP_PAPER,
     output:
@@ -13,17 +14,18 @@ rule ganrep_paper_fit:
             subcategory="published measurements",
         ),
         md="results/reference/ganrep_paper_fit.md",
-    params:
-        alpha=8000,
     log:
         "results/logs/reference/ganrep_paper_fit.log",
     conda:
         "../../envs/kdgen.yaml"
+    params:
+        alpha=8000,
     script:
         "../scripts/ganrep_paper_fit.py"
 
 
 rule ganrep_paper_fit_figure:
+    """ganrep: the published points and our re-fitted curves against intrinsic dimension."""
     input:
         paper=GANREP_PAPER,
         fits="results/reference/ganrep_paper_fit.csv",
@@ -35,22 +37,25 @@ rule ganrep_paper_fit_figure:
             subcategory="published measurements",
         ),
         pdf="results/reference/ganrep_paper_fit.pdf",
-    params:
-        alpha=8000,
     log:
         "results/logs/reference/ganrep_paper_fit_figure.log",
     conda:
         "../../envs/kdgen.yaml"
+    params:
+        alpha=8000,
     script:
         "../scripts/ganrep_paper_fit_figure.py"
 
 
 rule ganrep:
+    """Target group: the ganrep study (published re-fit always; the GAN branch when ganrep.generators is set)."""
     input:
         ganrep_targets(),
 
 
 rule ganrep_train:
+    """ganrep: train one built-in GAN (generator, dataset, size, seed) and draw its samples; resumable."""
+
     # built-in generators: train, then draw the samples from the EMA generator in the same job;
     # resumable state in <run>/.resume while the job runs (see train_classifier)
     input:
@@ -59,55 +64,67 @@ rule ganrep_train:
         generator=f"{GAN}/generator.pt",
         losses=f"{GAN}/losses.csv",
         samples=f"{GAN}/samples.npz",
+    log:
+        f"{GAN_LOGS}/train.log",
+    benchmark:
+        "results/benchmarks/ganrep/{generator}/{dataset}/size-{size}/seed-{seed}/train.tsv"
     wildcard_constraints:
         generator=generator_names(external=False),
+    conda:
+        "../../envs/kdgen.yaml"
+    threads: 1
+    resources:
+        gpu=gpu_count,
+        mem_mb=heavy_mem_mb,
+        runtime=heavy_runtime,
     params:
         spec=gan_spec,
         image_size=config["ganrep"]["image_size"],
         n=config["ganrep"]["num_samples"],
         device=config["device"],
         state_dir=gan_resume_dir,
-    threads: 1
-    resources:
-        gpu=gpu_count,
-        mem_mb=heavy_mem_mb,
-        runtime=heavy_runtime,
-    log:
-        f"{GAN_LOGS}/train.log",
-    benchmark:
-        "results/benchmarks/ganrep/{generator}/{dataset}/size-{size}/seed-{seed}/train.tsv"
-    conda:
-        "../../envs/kdgen.yaml"
     script:
         "../scripts/ganrep_train.py"
 
 
 rule ganrep_external_samples:
+    """ganrep: read the samples of an external generator (made elsewhere) at the study's image size."""
+
     # external generators: read the samples made elsewhere, brought to the study's image size
     input:
         external_sample_inputs,
     output:
         f"{GAN}/samples.npz",
+    log:
+        f"{GAN_LOGS}/sample.log",
+    benchmark:
+        "results/benchmarks/ganrep/{generator}/{dataset}/size-{size}/seed-{seed}/sample.tsv"
     wildcard_constraints:
         generator=generator_names(external=True),
+    conda:
+        "../../envs/kdgen.yaml"
     params:
         n=config["ganrep"]["num_samples"],
         image_size=config["ganrep"]["image_size"],
-    log:
-        f"{GAN_LOGS}/sample.log",
-    conda:
-        "../../envs/kdgen.yaml"
     script:
         "../scripts/ganrep_external_samples.py"
 
 
 rule ganrep_replication:
+    """ganrep: exact nearest training image of every sample; replication % per alpha and the ratio test."""
+
     # pixel space always; with ganrep.feature_space also in the FID extractor's feature space
     input:
         unpack(ganrep_replication_inputs),
     output:
         summary=f"{GAN}/replication.json",
         neighbours=f"{GAN}/neighbours.npz",
+    log:
+        f"{GAN_LOGS}/replication.log",
+    benchmark:
+        "results/benchmarks/ganrep/{generator}/{dataset}/size-{size}/seed-{seed}/replication.tsv"
+    conda:
+        "../../envs/kdgen.yaml"
     params:
         alphas=config["ganrep"]["alphas"],
         ratio=config["ganrep"]["ratio"],
@@ -115,26 +132,25 @@ rule ganrep_replication:
         feature_space=config["ganrep"]["feature_space"],
         inception=config["ganrep"]["inception_weights"],
         arch=config["ganrep"]["fid_classifier"],
-    log:
-        f"{GAN_LOGS}/replication.log",
-    conda:
-        "../../envs/kdgen.yaml"
     script:
         "../scripts/ganrep_replication.py"
 
 
 rule ganrep_id:
+    """ganrep: Levina-Bickel intrinsic dimension of one training subset."""
     input:
         unpack(ganrep_subset_inputs),
     output:
         "results/ganrep/id/{dataset}/size-{size}.json",
+    log:
+        "results/logs/ganrep/id/{dataset}/size-{size}.log",
+    benchmark:
+        "results/benchmarks/ganrep/id/{dataset}/size-{size}.tsv"
+    conda:
+        "../../envs/kdgen.yaml"
     params:
         k=config["ganrep"]["id_k"],
         bootstrap=config["ganrep"]["id_bootstrap"],
-    log:
-        "results/logs/ganrep/id/{dataset}/size-{size}.log",
-    conda:
-        "../../envs/kdgen.yaml"
     script:
         "../scripts/ganrep_id.py"
 
@@ -142,85 +158,116 @@ rule ganrep_id:
 if ganrep_runs():
 
     rule ganrep_fid:
+        """ganrep: FID and KID of every run on one dataset, the real features extracted once."""
         # one job per dataset: the extractor and the training split's features are loaded once, and
         # every run's samples are scored against them (fid.json per run, in the order of the samples)
         input:
             unpack(ganrep_fid_inputs),
         output:
             ganrep_fid_outputs(),
+        log:
+            "results/logs/ganrep/fid/{dataset}.log",
+        benchmark:
+            "results/benchmarks/ganrep/fid/{dataset}.tsv"
+        conda:
+            "../../envs/kdgen.yaml"
+        resources:
+            gpu=gpu_count,
         params:
             image_size=config["ganrep"]["image_size"],
             inception=config["ganrep"]["inception_weights"],
             arch=config["ganrep"]["fid_classifier"],
-        resources:
-            gpu=gpu_count,
-        log:
-            "results/logs/ganrep/fid/{dataset}.log",
-        conda:
-            "../../envs/kdgen.yaml"
         script:
             "../scripts/ganrep_fid.py"
 
 
 rule ganrep_table:
+    """ganrep table: every run's ID, replication %, ratio test, FID and KID."""
     input:
         unpack(ganrep_table_inputs),
     output:
-        csv=report("results/ganrep/tables/runs.csv", caption="../report/ganrep_runs.rst", category="ganrep", subcategory="tables"),
+        csv=report(
+            "results/ganrep/tables/runs.csv",
+            caption="../report/ganrep_runs.rst",
+            category="ganrep",
+            subcategory="tables",
+        ),
         md="results/ganrep/tables/runs.md",
-    params:
-        runs=ganrep_runs(),
-        main_alpha=config["ganrep"]["main_alpha"],
     log:
         "results/logs/ganrep/table.log",
     conda:
         "../../envs/kdgen.yaml"
+    params:
+        runs=ganrep_runs(),
+        main_alpha=config["ganrep"]["main_alpha"],
     script:
         "../scripts/ganrep_table.py"
 
 
 rule ganrep_fits:
+    """ganrep tables: exponential fits per curve, one-shot leave-one-out estimates, minimal sizes."""
     input:
         "results/ganrep/tables/runs.csv",
     output:
-        fits="results/ganrep/tables/fits.csv",
+        fits=report(
+            "results/ganrep/tables/fits.csv",
+            caption="../report/ganrep_fits.rst",
+            category="ganrep",
+            subcategory="tables",
+        ),
         fits_md="results/ganrep/tables/fits.md",
-        one_shot="results/ganrep/tables/one_shot.csv",
+        one_shot=report(
+            "results/ganrep/tables/one_shot.csv",
+            caption="../report/ganrep_one_shot_table.rst",
+            category="ganrep",
+            subcategory="tables",
+        ),
         one_shot_md="results/ganrep/tables/one_shot.md",
-        minimal=report("results/ganrep/tables/minimal_size.csv", caption="../report/ganrep_minimal_size.rst", category="ganrep", subcategory="tables"),
+        minimal=report(
+            "results/ganrep/tables/minimal_size.csv",
+            caption="../report/ganrep_minimal_size.rst",
+            category="ganrep",
+            subcategory="tables",
+        ),
         minimal_md="results/ganrep/tables/minimal_size.md",
-    params:
-        alpha=config["ganrep"]["main_alpha"],
-        target=config["ganrep"]["target_replication"],
     log:
         "results/logs/ganrep/fits.log",
     conda:
         "../../envs/kdgen.yaml"
+    params:
+        alpha=config["ganrep"]["main_alpha"],
+        target=config["ganrep"]["target_replication"],
     script:
         "../scripts/ganrep_fits.py"
 
 
-rule ganrep_figure:
-    input:
-        unpack(ganrep_grid_inputs),
-        runs="results/ganrep/tables/runs.csv",
-        fits="results/ganrep/tables/fits.csv",
-        one_shot="results/ganrep/tables/one_shot.csv",
-        paper=GANREP_PAPER,
-        paper_fits="results/reference/ganrep_paper_fit.csv",
-    output:
-        png=report("results/ganrep/figures/{figure}.png", caption="../report/ganrep_figure.rst", category="ganrep", subcategory="figures"),
-        pdf="results/ganrep/figures/{figure}.pdf",
-    wildcard_constraints:
-        figure="|".join(GANREP_FIGURES),
-    params:
-        alpha=config["ganrep"]["main_alpha"],
-        image_size=config["ganrep"]["image_size"],
-        extractor=config["ganrep"]["fid_classifier"],
-        inception=config["ganrep"]["inception_weights"],
-    log:
-        "results/logs/ganrep/figure_{figure}.log",
-    conda:
-        "../../envs/kdgen.yaml"
-    script:
-        "../scripts/ganrep_figure.py"
+for _figure in GANREP_FIGURES:
+
+    # one rule per figure (ganrep_figure_<name>), each with its own inputs and caption
+    rule:
+        """ganrep figure (one rule per figure, named ganrep_figure_<figure>): its caption says what it shows."""
+        name:
+            f"ganrep_figure_{_figure}"
+        input:
+            unpack(ganrep_figure_inputs(_figure)),
+        output:
+            png=report(
+                f"results/ganrep/figures/{_figure}.png",
+                caption=f"../report/ganrep_{_figure}.rst",
+                category="ganrep",
+                subcategory="figures",
+            ),
+            pdf=f"results/ganrep/figures/{_figure}.pdf",
+        log:
+            f"results/logs/ganrep/figure_{_figure}.log",
+        conda:
+            "../../envs/kdgen.yaml"
+        params:
+            figure=_figure,
+            alpha=config["ganrep"]["main_alpha"],
+            image_size=config["ganrep"]["image_size"],
+            extractor=config["ganrep"]["fid_classifier"],
+            inception=config["ganrep"]["inception_weights"],
+            neighbour_runs=(ganrep_neighbour_runs() if _figure == "nearest_neighbours" else []),
+        script:
+            "../scripts/ganrep_figure.py"

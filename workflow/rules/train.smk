@@ -2,6 +2,8 @@
 
 
 rule train_classifier:
+    """Train one classifier (dataset, subset, arch, aug, seed); best/last weights and per-epoch metrics; resumable."""
+
     # The resumable state lives in <run>/.resume/ while the job runs (it must survive a killed job,
     # which a declared output would not: Snakemake deletes incomplete outputs) and is removed at the end.
     input:
@@ -10,48 +12,52 @@ rule train_classifier:
         best=f"{TRAIN}/best.pt",
         last=f"{TRAIN}/last.pt",
         metrics=f"{TRAIN}/metrics.csv",
-    params:
-        training=config["training"],
-        device=config["device"],
-        precision=config["precision"],
-        weights=arch_weights,
-        state_dir=resume_dir,
-    threads: 2
-    resources:
-        gpu=gpu_count,
-        mem_mb=heavy_mem_mb,
-        runtime=heavy_runtime,
     log:
         f"{TRAIN_LOGS}/train.log",
     benchmark:
         "results/benchmarks/train/{dataset}/{train_subset}/{arch}/{aug}/seed-{seed}/train.tsv"
     conda:
         "../../envs/kdgen.yaml"
+    threads: 2
+    resources:
+        gpu=gpu_count,
+        mem_mb=heavy_mem_mb,
+        runtime=heavy_runtime,
+    params:
+        training=config["training"],
+        device=config["device"],
+        precision=config["precision"],
+        weights=arch_weights,
+        state_dir=resume_dir,
     script:
         "../scripts/train_classifier.py"
 
 
 rule evaluate_classifier:
+    """Evaluate a classifier's best checkpoint on the held-out val split or the test split."""
     input:
         unpack(evaluation_inputs),
     output:
         f"{TRAIN}/eval-{{split}}.json",
+    log:
+        f"{TRAIN_LOGS}/eval-{{split}}.log",
+    benchmark:
+        "results/benchmarks/train/{dataset}/{train_subset}/{arch}/{aug}/seed-{seed}/eval-{split}.tsv"
+    conda:
+        "../../envs/kdgen.yaml"
+    threads: 2
+    resources:
+        gpu=gpu_count,
     params:
         device=config["device"],
         precision=config["precision"],
         batch_size=config["training"]["eval_batch_size"],
-    threads: 2
-    resources:
-        gpu=gpu_count,
-    log:
-        f"{TRAIN_LOGS}/eval-{{split}}.log",
-    conda:
-        "../../envs/kdgen.yaml"
     script:
         "../scripts/train_evaluate.py"
 
 
 rule learning_curve:
+    """Figure: loss and top-1 per epoch of one classifier run."""
     input:
         f"{TRAIN}/metrics.csv",
     output:
@@ -60,6 +66,7 @@ rule learning_curve:
             caption="../report/learning_curve.rst",
             category="Classifiers",
             subcategory="{dataset} {train_subset} {arch} {aug}",
+            labels={"figure": "learning curve", "seed": "{seed}"},
         ),
         pdf=f"{TRAIN}/learning_curve.pdf",
     log:
@@ -71,6 +78,7 @@ rule learning_curve:
 
 
 rule classifier_table:
+    """Table: every configured classifier, seeds aggregated to mean and std."""
     input:
         unpack(classifier_table_inputs),
     output:
@@ -90,6 +98,7 @@ rule classifier_table:
 
 
 rule model_zoo_table:
+    """Table: parameter counts of the model zoo beside the published ones."""
     output:
         csv=report(
             "results/train/tables/model_zoo.csv",
@@ -107,5 +116,6 @@ rule model_zoo_table:
 
 
 rule train:
+    """Target group: the model-zoo table and every configured classifier with its curves and tables."""
     input:
         train_targets(),

@@ -29,6 +29,16 @@ def _within_class_rank(labels: np.ndarray, rng: np.random.Generator) -> tuple[np
     return grouped, np.arange(len(grouped)) - starts
 
 
+def held_out_counts(counts: np.ndarray, fraction: float) -> np.ndarray:
+    """How many items of each class :func:`stratified_holdout` holds out: ``round(fraction * n_c)``,
+    at least one and never all of a class with two or more items (for a positive fraction)."""
+    counts = np.asarray(counts, dtype=np.int64)
+    n_held = np.rint(counts * fraction).astype(np.int64)
+    if fraction > 0:
+        n_held = np.where(counts >= 2, np.clip(n_held, 1, counts - 1), 0)
+    return n_held
+
+
 def stratified_holdout(labels: np.ndarray, fraction: float, seed: int) -> tuple[np.ndarray, np.ndarray]:
     """Split positions 0..N-1 into (kept, held out), holding out ``round(fraction * n_c)`` of each class.
 
@@ -39,10 +49,7 @@ def stratified_holdout(labels: np.ndarray, fraction: float, seed: int) -> tuple[
     labels = np.asarray(labels)
     grouped, rank = _within_class_rank(labels, np.random.default_rng(seed))
     counts = np.bincount(labels[grouped], minlength=labels.max() + 1 if len(labels) else 0)
-    n_held = np.rint(counts * fraction).astype(np.int64)
-    if fraction > 0:
-        n_held = np.where(counts >= 2, np.clip(n_held, 1, counts - 1), 0)
-    held = rank < n_held[labels[grouped]]
+    held = rank < held_out_counts(counts, fraction)[labels[grouped]]
     return np.sort(grouped[~held]), np.sort(grouped[held])
 
 

@@ -121,8 +121,9 @@ class WideBlock(nn.Module):
 class WideResNet(nn.Module):
     def __init__(self, depth: int, width: int, num_classes: int) -> None:
         super().__init__()
-        if (depth - 4) % 6:
-            raise ModelError(f"WRN depth must be 6n+4, got {depth}")
+        problem = architecture_problem(f"wrn_{depth}_{width}")
+        if problem:
+            raise ModelError(problem)
         n = (depth - 4) // 6
         widths = [16, 16 * width, 32 * width, 64 * width]
         self.conv1 = nn.Conv2d(3, widths[0], 3, 1, 1, bias=False)
@@ -196,6 +197,24 @@ ARCHITECTURES: dict[str, Callable[[int, int], nn.Module]] = {
     "tiny": lambda c, s: TinyNet(c),
 }
 _WRN = re.compile(r"wrn_(\d+)_(\d+)")
+# every name build_model accepts, as a regex (the workflow's {arch} wildcard constraint)
+ARCH_PATTERN = "|".join(sorted(ARCHITECTURES)) + r"|wrn_[0-9]+_[0-9]+"
+
+
+def architecture_problem(name: str) -> str | None:
+    """Why ``name`` is not a buildable architecture, or None: unknown names, and WRN depths that are
+    not 6n+4 (n >= 1) or widths below 1."""
+    match = _WRN.fullmatch(name)
+    if match:
+        depth, width = int(match.group(1)), int(match.group(2))
+        if depth < 10 or (depth - 4) % 6:
+            return f"WRN depth must be 6n+4 with n >= 1 (10, 16, 22, 28, 40, ...), got {depth} in {name!r}"
+        if width < 1:
+            return f"WRN width must be at least 1, got {width} in {name!r}"
+        return None
+    if name not in ARCHITECTURES:
+        return f"unknown architecture {name!r}; known: {sorted(ARCHITECTURES)} and wrn_<depth>_<width>"
+    return None
 
 
 def load_pretrained(model: nn.Module, path: str | Path) -> list[str]:
@@ -219,13 +238,14 @@ def load_pretrained(model: nn.Module, path: str | Path) -> list[str]:
 
 def build_model(name: str, num_classes: int, image_size: int = 32, weights: str | Path | None = None) -> nn.Module:
     """A classifier by config name, for 3-channel ``image_size`` inputs and ``num_classes`` outputs."""
+    problem = architecture_problem(name)
+    if problem:
+        raise ModelError(problem)
     match = _WRN.fullmatch(name)
     if match:
         model: nn.Module = WideResNet(int(match.group(1)), int(match.group(2)), num_classes)
-    elif name in ARCHITECTURES:
-        model = ARCHITECTURES[name](num_classes, image_size)
     else:
-        raise ModelError(f"unknown architecture {name!r}; known: {sorted(ARCHITECTURES)} and wrn_<depth>_<width>")
+        model = ARCHITECTURES[name](num_classes, image_size)
     if weights is not None:
         if name not in ("resnet18", "resnet50"):
             raise ModelError(f"pretrained weights are supported for resnet18 and resnet50, not {name}")

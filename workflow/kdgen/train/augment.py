@@ -42,10 +42,24 @@ def _cutout(size: int) -> Transform:
     return v2.RandomErasing(p=1.0, scale=(area, area), ratio=(1.0, 1.0), value=0)
 
 
+def policy_problem(name: str) -> str | None:
+    """Why ``name`` is not a usable augmentation policy, or None: unknown names, RandAugment magnitudes
+    outside 0..30 and ladder levels outside 0..10."""
+    if not re.fullmatch(POLICY_PATTERN, name):
+        return f"unknown augmentation {name!r}; expected one of {POLICY_PATTERN.replace('|', ', ')}"
+    kind, *values = name.split("-")
+    if kind == "randaugment" and int(values[1]) > 30:
+        return f"RandAugment magnitude must be 0..30, got {values[1]} in {name!r}"
+    if kind == "ladder" and int(values[0]) > 10:
+        return f"ladder level must be 0..10, got {values[0]} in {name!r}"
+    return None
+
+
 def build_transform(name: str, size: int) -> Transform | None:
     """The per-image v2 transform of policy ``name`` for ``size`` x ``size`` images (None for ``none``)."""
-    if not re.fullmatch(POLICY_PATTERN, name):
-        raise AugmentationError(f"unknown augmentation {name!r}; expected one of {POLICY_PATTERN.replace('|', ', ')}")
+    problem = policy_problem(name)
+    if problem:
+        raise AugmentationError(problem)
     flip = v2.RandomHorizontalFlip()
     if name == "none":
         return None
@@ -58,12 +72,8 @@ def build_transform(name: str, size: int) -> Transform | None:
     kind, *values = name.split("-")
     if kind == "randaugment":
         n, m = map(int, values)
-        if m > 30:
-            raise AugmentationError(f"RandAugment magnitude must be 0..30, got {m} in {name!r}")
         return v2.Compose([_crop(size), flip, v2.RandAugment(num_ops=n, magnitude=m)])
     k = int(values[0])
-    if k > 10:
-        raise AugmentationError(f"ladder level must be 0..10, got {k} in {name!r}")
     if k == 0:
         return v2.Compose([_crop(size), flip])
     return v2.Compose([_crop(size), flip, v2.RandAugment(num_ops=2, magnitude=3 * k)])

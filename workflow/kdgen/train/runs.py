@@ -5,6 +5,12 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
+import numpy as np
+
+from kdgen.data.subsets import held_out_counts
+from kdgen.models.zoo import architecture_problem
+from kdgen.train.augment import policy_problem
+
 
 def classifier_runs(config: Mapping[str, Any]) -> list[dict[str, Any]]:
     """One entry per (classifier, seed): the wildcards of a training run."""
@@ -15,10 +21,37 @@ def classifier_runs(config: Mapping[str, Any]) -> list[dict[str, Any]]:
     return runs
 
 
-def check_classifiers(config: Mapping[str, Any]) -> list[str]:
-    """Dataset names that the classifiers list and the ganrep study use must be configured datasets;
-    external generators name their samples; ganrep sizes leave the ID estimate enough neighbours."""
+def subset_names(spec: Mapping[str, Any]) -> list[str]:
+    """The subsets a dataset's config defines: size-N for its ladder, lt-R for its long-tail ratios."""
+    return [f"size-{n}" for n in spec["ladder"]] + [f"lt-{r:g}" for r in spec["long_tail"]["ratios"]]
+
+
+def train_split_size(spec: Mapping[str, Any]) -> int | None:
+    """Images in the train split of a dataset, where the config alone fixes it (the synthetic source:
+    train_per_class per class, less the stratified validation hold-out); None for other sources."""
+    if spec["source"] != "synthetic":
+        return None
+    options = spec["options"]
+    counts = np.full(len(options["classes"]), options["train_per_class"])
+    return int((counts - held_out_counts(counts, spec["val_fraction"])).sum())
+
+
+def check_runs(config: Mapping[str, Any]) -> list[str]:
+    """What the schema cannot see and would otherwise fail inside a job: dataset names that the
+    classifiers list and the ganrep study use are configured datasets; architectures and augmentation
+    policies can be built; classifier subsets are ones the dataset defines; subset sizes fit the train
+    split where the config fixes it; external generators name their samples; ganrep sizes leave the ID
+    estimate enough neighbours."""
     problems = []
+    datasets = config["datasets"]
+    for name, spec in datasets.items():
+        available = train_split_size(spec)
+        too_big = [n for n in spec["ladder"] if available is not None and n > available]
+        if too_big:
+            problems.append(
+                f"datasets.{name}.ladder = {spec['ladder']}: sizes {too_big} exceed the {available} images of its train "
+                "split (train_per_class x classes, less val_fraction); use smaller sizes or raise train_per_class"
+            )
     for name, spec in config.get("ganrep", {}).get("generators", {}).items():
         key = f"ganrep.generators.{name}"
         if spec["family"] == "external" and "samples" not in spec:
@@ -40,11 +73,31 @@ def check_classifiers(config: Mapping[str, Any]) -> list[str]:
                 "use larger sizes or id_bootstrap: 0"
             )
     for i, name in enumerate(g.get("datasets", [])):
-        if name not in config["datasets"]:
-            problems.append(f"ganrep.datasets[{i}] = {name!r}: not a configured dataset; expected one of {sorted(config['datasets'])}")
-    for i, c in enumerate(config.get("classifiers", [])):
-        if c["dataset"] not in config["datasets"]:
+        if name not in datasets:
+            problems.append(f"ganrep.datasets[{i}] = {name!r}: not a configured dataset; expected one of {sorted(datasets)}")
+            continue
+        available = train_split_size(datasets[name])
+        too_big = [n for n in g.get("sizes", []) if available is not None and n > available]
+        if too_big:
             problems.append(
-                f"classifiers[{i}].dataset = {c['dataset']!r}: not a configured dataset; expected one of {sorted(config['datasets'])}"
+                f"ganrep.sizes = {g['sizes']}: sizes {too_big} exceed the {available} images of the train split of {name!r}; "
+                f"use smaller sizes or raise datasets.{name}.options.train_per_class"
             )
+    if g.get("generators"):
+        problem = architecture_problem(g["fid_classifier"])
+        if problem:
+            problems.append(f"ganrep.fid_classifier = {g['fid_classifier']!r}: {problem}")
+    for i, c in enumerate(config.get("classifiers", [])):
+        key = f"classifiers[{i}]"
+        if c["dataset"] not in datasets:
+            problems.append(f"{key}.dataset = {c['dataset']!r}: not a configured dataset; expected one of {sorted(datasets)}")
+        elif c["subset"] != "full" and c["subset"] not in subset_names(datasets[c["dataset"]]):
+            known = ["full", *subset_names(datasets[c["dataset"]])]
+            problems.append(
+                f"{key}.subset = {c['subset']!r}: not a subset of dataset {c['dataset']!r}; expected one of {known} "
+                f"(add the size to datasets.{c['dataset']}.ladder or the ratio to its long_tail.ratios)"
+            )
+        for field, problem in (("arch", architecture_problem(c["arch"])), ("aug", policy_problem(c["aug"]))):
+            if problem:
+                problems.append(f"{key}.{field} = {c[field]!r}: {problem}")
     return problems
