@@ -124,3 +124,48 @@ def test_ganrep_sizes_must_leave_the_id_estimate_enough_neighbours(default_confi
     assert any("bootstrapped IDs need sets of at least 63" in p for p in check_runs(config))
     config["ganrep"]["sizes"] = [63, 128]
     assert check_runs(config) == []
+
+
+@pytest.mark.parametrize(
+    "mutate, expected",
+    [
+        (lambda c: c["classifiers"][0].update(aug="ladder-11"), "classifiers[0].aug = 'ladder-11': ladder level must be 0..10"),
+        (lambda c: c["classifiers"][0].update(aug="randaugment-2-31"), "classifiers[0].aug = 'randaugment-2-31': RandAugment magnitude must be 0..30"),
+        (lambda c: c["classifiers"][0].update(arch="wrn_15_2"), "classifiers[0].arch = 'wrn_15_2': WRN depth must be 6n+4"),
+        (lambda c: c["classifiers"][1].update(subset="size-999"), "classifiers[1].subset = 'size-999': not a subset of dataset 'shapes'"),
+        (lambda c: c["datasets"]["shapes"].update(ladder=[12, 65]), "datasets.shapes.ladder = [12, 65]: sizes [65] exceed the 64 images"),
+        (lambda c: c["ganrep"].update(sizes=[24, 70]), "ganrep.sizes = [24, 70]: sizes [70] exceed the 64 images of the train split of 'shapes'"),
+        (lambda c: c["ganrep"].update(fid_classifier="resnet9"), "ganrep.fid_classifier = 'resnet9': unknown architecture"),
+    ],
+)
+def test_names_and_sizes_that_would_fail_inside_a_job_are_config_errors(repo, mutate, expected):
+    """Each of these passed planning and failed (or would) inside a job; now one clear line each."""
+    from kdgen.train.runs import check_runs
+
+    smoke = yaml.safe_load((repo / "configs" / "smoke.yaml").read_text())
+    assert check_runs(validate_config(smoke)) == []
+    mutate(smoke)
+    problems = check_runs(validate_config(smoke))
+    assert len(problems) == 1 and problems[0].startswith(expected), problems
+
+
+def test_a_config_check_error_stops_planning_with_one_line(repo, tmp_path):
+    smoke = yaml.safe_load((repo / "configs" / "smoke.yaml").read_text())
+    smoke["classifiers"][0]["arch"] = "wrn_15_2"
+    bad = tmp_path / "bad.yaml"
+    bad.write_text(yaml.safe_dump(smoke))
+    proc = subprocess.run(
+        [sys.executable, "-m", "snakemake", "-n", "--configfile", str(bad)], cwd=repo, capture_output=True, text=True, timeout=120
+    )
+    assert proc.returncode != 0 and "classifiers[0].arch = 'wrn_15_2': WRN depth must be 6n+4" in proc.stderr
+    assert "Traceback" not in proc.stderr + proc.stdout
+
+
+def test_wrn_depth_check_is_the_one_build_model_uses():
+    from kdgen.models.zoo import ModelError, architecture_problem, build_model
+
+    assert architecture_problem("wrn_16_2") is None and architecture_problem("wrn_40_1") is None
+    for bad in ("wrn_15_2", "wrn_4_1", "wrn_16_0"):
+        assert architecture_problem(bad)
+        with pytest.raises(ModelError):
+            build_model(bad, 10)

@@ -1,6 +1,7 @@
 """The workflow as a user runs it: plan the default DAG, run the smoke config end to end."""
 
 import json
+import os
 import subprocess
 import sys
 from pathlib import Path
@@ -30,7 +31,7 @@ def expected_targets(config: dict) -> list[str]:
         targets += [f"{base}/subsets/size-{n}.npy" for n in spec.get("ladder", [])]
         targets += [f"{base}/subsets/lt-{r:g}.npy" for r in spec.get("long_tail", {}).get("ratios", [])]
         targets += [f"{base}/card/{f}" for f in ("samples.png", "samples.pdf", "class_counts.png", "class_counts.pdf", "split_counts.csv", "split_counts.md")]
-    targets += ["results/train/tables/model_zoo.csv", "results/train/tables/model_zoo.md"]
+    targets += ["results/train/tables/model_zoo.csv", "results/train/tables/model_zoo.md", "results/config/resolved.yaml"]
     targets += [f"results/reference/ganrep_paper_fit.{ext}" for ext in ("csv", "md", "png", "pdf")]
     ganrep = config.get("ganrep", {})
     if ganrep.get("generators"):
@@ -62,6 +63,73 @@ def test_dry_run_of_the_default_config_plans_every_target(repo, tmp_path):
     missing = [t for t in expected_targets(config) if t not in planned]
     assert not missing, f"not planned: {missing}"
     assert "results/wordnet/provenance.json" in planned
+    # no noise: no "Shell command: None" for script rules, no input listed twice by one job
+    assert "Shell command" not in proc.stdout
+    for line in proc.stdout.splitlines():
+        if line.strip().startswith("input:"):
+            inputs = [p.strip() for p in line.split(":", 1)[1].split(",")]
+            assert len(inputs) == len(set(inputs)), f"repeated inputs: {line[:300]}"
+
+
+@pytest.mark.parametrize(
+    "target",
+    [
+        "results/data/shapez/card/samples.png",  # a dataset that is not configured
+        "results/train/digits/full/resnet9/none/seed-0/best.pt",  # an architecture the zoo does not have
+        "results/train/digits/full/resnet8/ladder-99x/seed-0/best.pt",  # not an augmentation policy
+        "results/ganrep/bigan/shapes/size-24/seed-0/samples.npz",  # a generator that is not configured
+    ],
+)
+def test_a_misspelt_target_has_no_rule_to_produce_it(repo, tmp_path, target):
+    cmd = [sys.executable, "-m", "snakemake", "-s", str(repo / "Snakefile"), "--directory", str(tmp_path), target, "-n"]
+    proc = subprocess.run([*cmd, "--configfile", str(repo / "configs" / "smoke.yaml")], capture_output=True, text=True, timeout=120)
+    out = proc.stdout + proc.stderr
+    assert proc.returncode != 0 and "MissingRuleException" in out and f"No rule to produce {target}" in out, out[-2000:]
+    assert "KeyError" not in out and "InputFunctionException" not in out
+
+
+def test_the_workflow_can_be_used_as_a_module(repo, tmp_path):
+    """A host Snakefile elsewhere imports kdgen as a module and plans its whole DAG (published
+    reference data and captions found from the module's folder, not the host's)."""
+    (tmp_path / "Snakefile").write_text(
+        f'configfile: "{repo / "configs" / "smoke.yaml"}"\n\n\n'
+        f'module kdgen:\n    snakefile:\n        "{repo / "Snakefile"}"\n    config:\n        config\n\n\n'
+        "use rule * from kdgen as kdgen_*\n"
+    )
+    proc = subprocess.run(
+        [sys.executable, "-m", "snakemake", "-s", str(tmp_path / "Snakefile"), "--directory", str(tmp_path), "-n", "--forceall"],
+        capture_output=True, text=True, timeout=300,
+    )
+    assert proc.returncode == 0, proc.stderr[-3000:]
+    config = yaml.safe_load((repo / "configs" / "smoke.yaml").read_text())
+    for target in expected_targets(config) + [str(repo / "reference" / "ganrep_paper.csv")]:
+        assert target in proc.stdout, target
+    assert "kdgen_ganrep_paper_fit" in proc.stdout and "kdgen_all" in proc.stdout
+
+
+def test_a_clone_runs_its_own_library(repo, tmp_path):
+    """Two clones: the copy's jobs import the copy's workflow/kdgen, not the library installed in the
+    Python that runs snakemake (which points at this checkout)."""
+    copy = tmp_path / "clone"
+    files = subprocess.run(["git", "ls-files"], cwd=repo, capture_output=True, text=True, check=True).stdout.split()
+    for name in files:
+        (copy / name).parent.mkdir(parents=True, exist_ok=True)
+        (copy / name).write_bytes((repo / name).read_bytes())
+    marker = tmp_path / "imports.txt"
+    init = copy / "workflow" / "kdgen" / "__init__.py"
+    init.write_text(init.read_text() + "\nimport os as _os\n\nwith open(_os.environ['KDGEN_IMPORT_MARK'], 'a') as _fh:\n    _fh.write(__file__ + '\\n')\n")
+    env = {**os.environ, "KDGEN_IMPORT_MARK": str(marker)}
+    proc = subprocess.run(
+        [sys.executable, "-m", "snakemake", "-s", str(copy / "Snakefile"), "--directory", str(tmp_path / "work"),
+         "results/config/resolved.yaml", "--cores", "1", "--configfile", str(copy / "configs" / "smoke.yaml")],
+        capture_output=True, text=True, timeout=300, env=env,
+    )
+    assert proc.returncode == 0, proc.stderr[-3000:]
+    imported = marker.read_text().splitlines()
+    assert len(imported) >= 2, imported  # snakemake's own process and the job's script
+    assert set(imported) == {str(init)}, imported
+    resolved = yaml.safe_load((tmp_path / "work/results/config/resolved.yaml").read_text())
+    assert resolved["ganrep"]["main_alpha"] == 8000 and resolved["datasets"]["digits"]["val_fraction"] == 0.1
 
 
 @pytest.fixture(scope="module")
@@ -116,6 +184,11 @@ def test_rerun_is_a_no_op_and_a_report_can_be_built(repo, smoke_run):
     snakemake(repo, smoke_run, "--configfile", str(repo / "configs" / "smoke.yaml"), "--report", "results/report.html")
     html = (smoke_run / "results/report.html").read_text(errors="replace")
     assert "samples.png" in html and "class_counts.png" in html
+    # every leaf table, the resolved config, and one caption per ganrep figure
+    for item in ("classifiers.csv", "model_zoo.csv", "split_counts.csv", "runs.csv", "fits.csv", "one_shot.csv", "minimal_size.csv", "resolved.yaml"):
+        assert item in html, item
+    captions = [(repo / "workflow/report" / f"ganrep_{f}.rst").read_text().split()[:4] for f in ("replication_vs_size", "nearest_neighbours", "fid_vs_size")]
+    assert len({" ".join(c) for c in captions}) == 3
 
 
 def test_one_figure_builds_alone_and_identically(repo, smoke_run, tmp_path):
@@ -130,6 +203,10 @@ def test_one_figure_builds_alone_and_identically(repo, smoke_run, tmp_path):
         a = (smoke_run / "results/data/shapes" / name).read_bytes()
         b = (tmp_path / "results/data/shapes" / name).read_bytes()
         assert a == b, name
+    # the report of this partial build: the documented command reports what exists and nothing else
+    snakemake(repo, tmp_path, "built", "--configfile", str(repo / "configs" / "smoke.yaml"), "--report", "results/report.html")
+    html = (tmp_path / "results/report.html").read_text(errors="replace")
+    assert "samples.png" in html and "class_counts.png" not in html
 
 
 def test_download_is_opt_in_and_feeds_materialisation(repo, tmp_path):

@@ -319,12 +319,25 @@ def ganrep_replication_inputs(wildcards):
     return inputs
 
 
+def ganrep_table_runs():
+    """Every GAN run with the paths of its replication summary, FID and the ID of its training subset."""
+    return [
+        {
+            **r,
+            "replication": f"{GAN}/replication.json".format(**r),
+            "fid": f"{GAN}/fid.json".format(**r),
+            "id": f"results/ganrep/id/{r['dataset']}/size-{r['size']}.json",
+        }
+        for r in ganrep_runs()
+    ]
+
+
 def ganrep_table_inputs(wildcards):
-    runs = ganrep_runs()
+    runs = ganrep_table_runs()
     return {
-        "replication": [f"{GAN}/replication.json".format(**r) for r in runs],
-        "fid": [f"{GAN}/fid.json".format(**r) for r in runs],
-        "id": [f"results/ganrep/id/{r['dataset']}/size-{r['size']}.json" for r in runs],
+        "replication": [r["replication"] for r in runs],
+        "fid": [r["fid"] for r in runs],
+        "id": sorted({r["id"] for r in runs}),  # one ID per dataset and size, shared by the generators
     }
 
 

@@ -198,7 +198,7 @@ rule ganrep_table:
     conda:
         "../../envs/kdgen.yaml"
     params:
-        runs=ganrep_runs(),
+        runs=ganrep_table_runs(),
         main_alpha=config["ganrep"]["main_alpha"],
     script:
         "../scripts/ganrep_table.py"
