@@ -22,6 +22,8 @@ from pathlib import Path
 
 import pandas as pd
 
+from kdgen.runtime import cpu_model
+
 ROOT = Path(__file__).resolve().parents[1]
 CONFIGS = {"default": (ROOT / "config.yaml", 8 * 60), "smoke": (ROOT / "configs" / "smoke.yaml", 60)}
 
@@ -54,7 +56,7 @@ def main() -> None:
     for name in args.config:
         path, budget = CONFIGS[name]
         wall, per_rule = run_branch(path, args.cores)
-        print(f"{name}: ganrep branch {wall:.0f} s on {args.cores} cores; budget {budget} s; ratio {wall / budget:.2f}")
+        print(f"{name}: ganrep branch {wall:.0f} s on {args.cores} cores ({cpu_model()}); budget {budget} s; ratio {wall / budget:.2f}")
         if len(per_rule):
             print(per_rule.round(1).to_string())
 

@@ -15,6 +15,8 @@ import json
 import subprocess
 import sys
 
+from kdgen.runtime import cpu_model
+
 STEPS = {
     "ours_1nn": (
         "from kdgen.metrics.replication import nearest_training_images\n"
@@ -66,7 +68,7 @@ def main() -> None:
     args = parser.parse_args()
     ours, ref, ident = run("ours_1nn", args.n), run("sklearn_1nn", args.n), run("ours_id", args.n)
     agree = sum(a == b for a, b in zip(ours["result"], ref["result"])) / args.n
-    print(f"{args.n} generated x {args.n} training images, 32x32x3 uint8")
+    print(f"{args.n} generated x {args.n} training images, 32x32x3 uint8, {cpu_model()}")
     print(f"1-NN, ours (float64, chunks of 512)   {ours['seconds']:7.1f} s   +{ours['added_mb']:7.0f} MB peak")
     print(f"1-NN, scikit-learn brute (float32)    {ref['seconds']:7.1f} s   +{ref['added_mb']:7.0f} MB peak")
     print(f"  speed ratio {ref['seconds'] / ours['seconds']:.2f}x, memory ratio {ref['added_mb'] / max(ours['added_mb'], 1):.2f}x, same neighbour for {agree:.2%}")

@@ -19,6 +19,7 @@ import torch.nn.functional as F
 from kdgen.models import build_model
 from kdgen.train.augment import Augmentation
 from kdgen.train.trainer import TrainConfig, fit
+from kdgen.runtime import cpu_model
 
 POLICIES = ["none", "base", "weak", "strong", "randaugment-2-9", "ladder-5"]
 
@@ -58,7 +59,7 @@ def main() -> None:
     gen = torch.Generator().manual_seed(0)
     x = torch.randint(0, 256, (args.images, 3, 32, 32), dtype=torch.uint8, generator=gen)
     y = torch.randint(0, 100, (args.images,), generator=gen)
-    print(f"{args.arch}, {args.images} images of 32 px, batch {args.batch}, {torch.get_num_threads()} threads, torch {torch.__version__}")
+    print(f"{args.arch}, {args.images} images of 32 px, batch {args.batch}, {torch.get_num_threads()} threads, torch {torch.__version__}, {cpu_model()}")
 
     bare = bare_loop(args.arch, x, y, args.batch, args.epochs)
     ours = trainer_rate(args.arch, x, y, args.batch, args.epochs)

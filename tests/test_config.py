@@ -169,3 +169,29 @@ def test_wrn_depth_check_is_the_one_build_model_uses():
         assert architecture_problem(bad)
         with pytest.raises(ModelError):
             build_model(bad, 10)
+
+
+def test_the_torch_free_names_are_the_zoo_and_the_policies():
+    """The names the config check and the wildcards use (no torch import) are exactly what builds."""
+    import re
+
+    from kdgen.models.names import ARCH_NAMES, ARCH_PATTERN
+    from kdgen.models.zoo import ARCHITECTURES
+    from kdgen.train.augment import build_transform
+    from kdgen.train.policies import POLICY_PATTERN, policy_problem
+
+    assert set(ARCH_NAMES) == set(ARCHITECTURES)
+    assert all(re.fullmatch(ARCH_PATTERN, n) for n in [*ARCHITECTURES, "wrn_28_10"]) and not re.fullmatch(ARCH_PATTERN, "resnet9")
+    for name in ("none", "base", "weak", "strong", "randaugment-2-9", "ladder-0", "ladder-10"):
+        assert re.fullmatch(POLICY_PATTERN, name) and policy_problem(name) is None
+        build_transform(name, 32)
+
+
+def test_parsing_the_workflow_does_not_import_torch(repo):
+    code = (
+        "import sys; sys.path.insert(0, 'workflow')\n"
+        "import kdgen.config, kdgen.data.sources, kdgen.models.names, kdgen.train.policies, kdgen.train.runs\n"
+        "print('torch' in sys.modules)"
+    )
+    proc = subprocess.run([sys.executable, "-c", code], cwd=repo, capture_output=True, text=True, timeout=120)
+    assert proc.stdout.strip() == "False", proc.stdout + proc.stderr

@@ -1,4 +1,5 @@
-"""What every script entry point shares: its log file, and writing files whole or not at all."""
+"""What every script entry point shares: its log file, writing files whole or not at all, and the
+CPU model that benchmarks print beside their timings."""
 
 from __future__ import annotations
 
@@ -64,3 +65,16 @@ def atomic_torch_save(obj: object, path: str | os.PathLike[str]) -> None:
 
     with atomic_path(path) as tmp:
         torch.save(obj, tmp)
+
+
+def cpu_model() -> str:
+    """The CPU's model name (timings differ about 2x between the CPUs of one machine kind)."""
+    try:
+        for line in Path("/proc/cpuinfo").read_text().splitlines():
+            if line.startswith("model name"):
+                return line.split(":", 1)[1].strip()
+    except OSError:
+        pass
+    import platform
+
+    return platform.processor() or "unknown CPU"

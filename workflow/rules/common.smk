@@ -14,8 +14,8 @@ os.environ.update(PYTHONPATH=os.pathsep.join([KDGEN_LIBRARY, *_inherited]))
 
 from kdgen.config import ConfigError, validate_config
 from kdgen.data.sources import check_real_sources
-from kdgen.models.zoo import ARCH_PATTERN
-from kdgen.train.augment import POLICY_PATTERN
+from kdgen.models.names import ARCH_PATTERN
+from kdgen.train.policies import POLICY_PATTERN
 from kdgen.train.runs import check_runs, classifier_runs, subset_names
 
 try:

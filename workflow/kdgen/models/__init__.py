@@ -1,5 +1,17 @@
-"""The model zoo: classifiers by config name (see :func:`build_model` and :data:`ARCHITECTURES`)."""
+"""The model zoo: classifiers by config name (see :func:`build_model` and :data:`ARCHITECTURES`).
 
-from kdgen.models.zoo import ARCHITECTURES, PUBLISHED_PARAMS_M, ModelError, build_model, count_parameters
+The zoo (and torch) is imported on first use, so that :mod:`kdgen.models.names` stays light.
+"""
+
+from __future__ import annotations
+
+import importlib
+from typing import Any
 
 __all__ = ["ARCHITECTURES", "PUBLISHED_PARAMS_M", "ModelError", "build_model", "count_parameters"]
+
+
+def __getattr__(name: str) -> Any:
+    if name in __all__:
+        return getattr(importlib.import_module("kdgen.models.zoo"), name)
+    raise AttributeError(f"module 'kdgen.models' has no attribute {name!r}")

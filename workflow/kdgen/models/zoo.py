@@ -13,12 +13,13 @@
 
 from __future__ import annotations
 
-import re
 from collections.abc import Callable
 from pathlib import Path
 
 import torch
 from torch import nn
+
+from kdgen.models.names import CIFAR_DEPTHS, WRN, architecture_problem
 
 #: Parameter counts (millions) published for 100 classes (CRD, Tian et al., ICLR 2020, table 1-2).
 PUBLISHED_PARAMS_M = {
@@ -185,9 +186,8 @@ def _shufflenetv2(num_classes: int, image_size: int) -> nn.Module:
     return model
 
 
-_CIFAR_DEPTHS = (8, 14, 20, 32, 44, 56, 110)
 ARCHITECTURES: dict[str, Callable[[int, int], nn.Module]] = {
-    **{f"resnet{d}": (lambda d: lambda c, s: CifarResNet(d, (16, 16, 32, 64), c))(d) for d in _CIFAR_DEPTHS},
+    **{f"resnet{d}": (lambda d: lambda c, s: CifarResNet(d, (16, 16, 32, 64), c))(d) for d in CIFAR_DEPTHS},
     "resnet8x4": lambda c, s: CifarResNet(8, (32, 64, 128, 256), c),
     "resnet32x4": lambda c, s: CifarResNet(32, (32, 64, 128, 256), c),
     "mobilenetv2": _mobilenetv2,
@@ -196,27 +196,6 @@ ARCHITECTURES: dict[str, Callable[[int, int], nn.Module]] = {
     "resnet50": lambda c, s: _torchvision_resnet("resnet50", c, s),
     "tiny": lambda c, s: TinyNet(c),
 }
-_WRN = re.compile(r"wrn_(\d+)_(\d+)")
-# every name build_model accepts, as a regex (the workflow's {arch} wildcard constraint)
-ARCH_PATTERN = "|".join(sorted(ARCHITECTURES)) + r"|wrn_[0-9]+_[0-9]+"
-
-
-def architecture_problem(name: str) -> str | None:
-    """Why ``name`` is not a buildable architecture, or None: unknown names, and WRN depths that are
-    not 6n+4 (n >= 1) or widths below 1."""
-    match = _WRN.fullmatch(name)
-    if match:
-        depth, width = int(match.group(1)), int(match.group(2))
-        if depth < 10 or (depth - 4) % 6:
-            return f"WRN depth must be 6n+4 with n >= 1 (10, 16, 22, 28, 40, ...), got {depth} in {name!r}"
-        if width < 1:
-            return f"WRN width must be at least 1, got {width} in {name!r}"
-        return None
-    if name not in ARCHITECTURES:
-        return f"unknown architecture {name!r}; known: {sorted(ARCHITECTURES)} and wrn_<depth>_<width>"
-    return None
-
-
 def load_pretrained(model: nn.Module, path: str | Path) -> list[str]:
     """Load ImageNet weights from a local state-dict file; tensors whose shape differs (the classifier,
     an adapted stem) are skipped. Returns the names of the skipped tensors."""
@@ -241,7 +220,7 @@ def build_model(name: str, num_classes: int, image_size: int = 32, weights: str 
     problem = architecture_problem(name)
     if problem:
         raise ModelError(problem)
-    match = _WRN.fullmatch(name)
+    match = WRN.fullmatch(name)
     if match:
         model: nn.Module = WideResNet(int(match.group(1)), int(match.group(2)), num_classes)
     else:

@@ -18,14 +18,14 @@ augmentation is a function of (policy, images, seed).
 
 from __future__ import annotations
 
-import re
 from collections.abc import Callable
 
 import torch
 from torchvision.transforms import v2
 
+from kdgen.train.policies import policy_problem
+
 Transform = Callable[[torch.Tensor], torch.Tensor]
-POLICY_PATTERN = r"none|base|weak|strong|randaugment-[0-9]+-[0-9]+|ladder-[0-9]+"
 
 
 class AugmentationError(ValueError):
@@ -40,19 +40,6 @@ def _cutout(size: int) -> Transform:
     side = max(1, round(size * 16 / 224))
     area = side * side / (size * size)
     return v2.RandomErasing(p=1.0, scale=(area, area), ratio=(1.0, 1.0), value=0)
-
-
-def policy_problem(name: str) -> str | None:
-    """Why ``name`` is not a usable augmentation policy, or None: unknown names, RandAugment magnitudes
-    outside 0..30 and ladder levels outside 0..10."""
-    if not re.fullmatch(POLICY_PATTERN, name):
-        return f"unknown augmentation {name!r}; expected one of {POLICY_PATTERN.replace('|', ', ')}"
-    kind, *values = name.split("-")
-    if kind == "randaugment" and int(values[1]) > 30:
-        return f"RandAugment magnitude must be 0..30, got {values[1]} in {name!r}"
-    if kind == "ladder" and int(values[0]) > 10:
-        return f"ladder level must be 0..10, got {values[0]} in {name!r}"
-    return None
 
 
 def build_transform(name: str, size: int) -> Transform | None:

@@ -8,8 +8,8 @@ from typing import Any
 import numpy as np
 
 from kdgen.data.subsets import held_out_counts
-from kdgen.models.zoo import architecture_problem
-from kdgen.train.augment import policy_problem
+from kdgen.models.names import architecture_problem
+from kdgen.train.policies import policy_problem
 
 
 def classifier_runs(config: Mapping[str, Any]) -> list[dict[str, Any]]:
