@@ -20,3 +20,15 @@ def test_ci_runs_the_readme_test_command(repo):
     match = re.search(r"<!-- test-command -->\s*```(?:bash|sh)?\n(.+?)\n```", readme, re.S)
     assert match, "README.md marks its test command with <!-- test-command -->"
     assert match.group(1).strip() in (repo / ".ci" / "run").read_text()
+
+
+def test_license_file_matches_pyproject(repo):
+    license_text = tomllib.loads((repo / "pyproject.toml").read_text())["project"]["license"]["text"]
+    assert license_text == "MIT" and (repo / "LICENSE").read_text().startswith("MIT License")
+
+
+def test_snakefile_states_the_snakemake_version_it_needs(repo):
+    pins = tomllib.loads((repo / "pyproject.toml").read_text())["project"]["dependencies"]
+    pinned = next(p.split("==")[1] for p in pins if p.startswith("snakemake=="))
+    match = re.search(r'min_version\("([0-9.]+)"\)', (repo / "Snakefile").read_text())
+    assert match and pinned.startswith(match.group(1)), "min_version in the Snakefile follows the pinned snakemake"
