@@ -90,3 +90,45 @@ def test_published_refit_table(repo):
     for _ in range(300):
         trial = (rng.uniform(0.9, 0.999), rng.uniform(10, 130), rng.uniform(100, 102))
         assert cost(trial) >= best - 1e-6
+
+
+def _runs(curves: dict[tuple[str, str], list[float]], seeds=(0, 1)) -> pd.DataFrame:
+    """A runs table: per (generator, dataset) replication % at sizes 24..128, IDs rising with size."""
+    rows = []
+    for (gen, ds), reps in curves.items():
+        for size, rep, ident in zip((24, 48, 80, 128), reps, (10.0, 12.0, 13.5, 15.0)):
+            for seed in seeds:
+                rows.append({"generator": gen, "dataset": ds, "size": size, "seed": seed, "id": ident + (ds == "b"),
+                             "rep_pct_alpha8000": rep + seed * 0.5 * (rep > 0), "rep_pct_ratio": rep / 2, "fid": 10.0})
+    return pd.DataFrame(rows)
+
+
+def test_a_flat_curve_is_flagged_and_kept_out_of_every_pooled_quantity():
+    from kdgen.fit.ganrep import fit_runs
+
+    decaying = {("g1", "a"): [60.0, 20.0, 5.0, 1.0], ("g1", "b"): [50.0, 25.0, 4.0, 0.5], ("g2", "a"): [40.0, 10.0, 2.0, 0.3]}
+    clean = fit_runs(_runs(decaying), 8000, 1.0)
+    flat = fit_runs(_runs({**decaying, ("g2", "b"): [0.0, 0.0, 0.0, 0.0]}), 8000, 1.0)
+    fits = flat["fits"].set_index(["generator", "dataset"])
+    assert fits.loc[("g2", "b"), "excluded"].startswith("never replicates")
+    assert (fits.drop(index=("g2", "b"))["excluded"] == "").all()
+    assert (fits["curves_pooled"] == 3).all()
+    # the shared factor is that of the three decaying curves, unchanged by the flat one
+    assert fits["a_mean_over_curves"].iloc[0] == pytest.approx(clean["fits"]["a_mean_over_curves"].iloc[0], rel=1e-4)
+    shots = flat["one_shot"].set_index(["generator", "dataset"])
+    assert shots.loc[("g2", "b"), "excluded"] and pd.isna(shots.loc[("g2", "b")].get("b"))
+    for key in decaying:  # the others' leave-one-out a ignores the flat curve
+        assert shots.loc[key, "a"] == pytest.approx(clean["one_shot"].set_index(["generator", "dataset"]).loc[key, "a"], rel=1e-4)
+    minimal = flat["minimal_size"].set_index(["generator", "dataset"])
+    assert pd.isna(minimal.loc[("g2", "b"), "size_star"]) and minimal.loc[("g2", "b"), "excluded"]
+    assert minimal.drop(index=("g2", "b"))["size_star"].notna().all()
+
+
+def test_size_trend_reports_spearman_rho_per_curve():
+    from kdgen.fit.ganrep import curve_means, size_trend
+
+    trend = size_trend(curve_means(_runs({("g", "a"): [60.0, 20.0, 5.0, 1.0], ("g", "b"): [1.0, 5.0, 3.0, 0.0], ("h", "a"): [0.0] * 4}), 8000))
+    rho = trend.set_index(["generator", "dataset"])["spearman_rho_size"]
+    assert rho[("g", "a")] == pytest.approx(-1.0) and rho[("g", "b")] == pytest.approx(-0.4) and np.isnan(rho[("h", "a")])
+    means = curve_means(_runs({("g", "a"): [60.0, 20.0, 5.0, 1.0]}), 8000)
+    assert means["seeds"].eq(2).all() and means["rep_std"].iloc[0] == pytest.approx(np.std([60.0, 60.5], ddof=1))

@@ -81,6 +81,8 @@ def test_flowers102_reader(tmp_path):
     assert ds.split.tolist() == [0, 0, 0, 0, 1, 1, 1, 1]
     assert ds.labels.tolist() == [0, 1, 2, 0, 0, 1, 2, 1]
     assert len(ds.classes) == 3
+    every = sources.read_flowers102(tmp_path, 24, all_images=True)  # the ganrep paper's FLOWER: all images
+    assert every.split.tolist() == [0] * 8 and every.labels.tolist() == ds.labels.tolist()
 
 
 def test_celeba_reader_with_and_without_attribute(tmp_path):

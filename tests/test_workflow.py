@@ -35,7 +35,7 @@ def expected_targets(config: dict) -> list[str]:
     targets += [f"results/reference/ganrep_paper_fit.{ext}" for ext in ("csv", "md", "png", "pdf")]
     ganrep = config.get("ganrep", {})
     if ganrep.get("generators"):
-        for table in ("runs", "fits", "one_shot", "minimal_size"):
+        for table in ("runs", "summary", "fits", "one_shot", "minimal_size"):
             targets += [f"results/ganrep/tables/{table}.{ext}" for ext in ("csv", "md")]
         for fig in ("replication_vs_id", "replication_vs_size", "one_shot", "fid_vs_size", "nearest_neighbours"):
             targets += [f"results/ganrep/figures/{fig}.{ext}" for ext in ("png", "pdf")]
@@ -174,7 +174,14 @@ def test_smoke_config_builds_every_target(repo, smoke_run):
     assert runs[[f"rep_pct_alpha{a}" for a in (7000, 8000, 9000, 10000)]].apply(lambda r: r.is_monotonic_increasing, axis=1).all()
     samples = np.load(smoke_run / "results/ganrep/biggan/shapes/size-24/seed-0/samples.npz")["samples"]
     assert samples.shape == (32, 8, 8, 3) and samples.dtype == np.uint8
+    # FID is scored against each run's own training subset by default (the authors' protocol)
+    assert (runs["fid_reference"] == "training subset").all()
+    fid = json.loads((smoke_run / "results/ganrep/biggan/shapes/size-24/seed-0/fid.json").read_text())
+    assert fid["reference_images"] == 24
+    summary = pd.read_csv(smoke_run / "results/ganrep/tables/summary.csv")
+    assert len(summary) == 4 and {"rep_pct", "rep_std", "ratio_pct", "fid_std", "seeds"} <= set(summary.columns)
     fits = pd.read_csv(smoke_run / "results/ganrep/tables/fits.csv")
+    assert {"excluded", "spearman_rho_size", "curves_pooled"} <= set(fits.columns)
     assert list(fits.columns[:8]) == ["generator", "dataset", "a", "b", "c", "r2_corr", "r2_det", "n_points"]
 
 
@@ -232,6 +239,7 @@ def test_external_generator_samples_enter_the_same_analysis(repo, smoke_run, tmp
         subset = np.load(smoke_run / f"results/data/shapes/subsets/size-{size}.npy")
         np.savez(tmp_path / f"shapes_{size}_0.npz", samples=rgb_at(ds.images[subset], config["ganrep"]["image_size"]))
     config["ganrep"]["generators"] = {"official": {"family": "external", "samples": str(tmp_path / "{dataset}_{size}_{seed}.npz")}}
+    config["ganrep"]["fid_reference"] = "train_split"
     path = tmp_path / "external.yaml"
     path.write_text(yaml.safe_dump(config))
     work = tmp_path / "work"
@@ -241,6 +249,9 @@ def test_external_generator_samples_enter_the_same_analysis(repo, smoke_run, tmp
     # copies are copies in the classifier's feature space too, of the same training image
     assert (runs["feat_rep_pct_ratio"] == 100.0).all() and (runs["feat_agree_pct"] == 100.0).all()
     assert not list(work.rglob("generator.pt"))  # nothing was trained for an external generator
+    assert (runs["fid_reference"] == "train_split").all()  # the reference set follows the config
+    fid = json.loads((work / "results/ganrep/official/shapes/size-24/seed-0/fid.json").read_text())
+    assert fid["reference_images"] == 64  # the whole train split of the smoke shapes
     config["ganrep"]["generators"] = {"official": {"family": "external"}}
     path.write_text(yaml.safe_dump(config))
     proc = subprocess.run(

@@ -71,6 +71,7 @@ localrules:
     ganrep_paper_fit_figure,
     ganrep_id,
     ganrep_table,
+    ganrep_summary,
     ganrep_fits,
     ganrep_figure_replication_vs_id,
     ganrep_figure_replication_vs_size,
@@ -271,6 +272,25 @@ def ganrep_subset_inputs(wildcards):
     }
 
 
+def ganrep_fid_runs(dataset):
+    """The runs scored by the FID job of ``dataset``: each with its samples, the real images it is scored
+    against (its own training subset, or the whole train split: ganrep.fid_reference) and its fid.json."""
+    g = config["ganrep"]
+    return [
+        {
+            "samples": f"{GAN}/samples.npz".format(**r),
+            "reference": (
+                f"results/data/{dataset}/subsets/size-{r['size']}.npy"
+                if g["fid_reference"] == "subset"
+                else "train_split"
+            ),
+            "fid": f"{GAN}/fid.json".format(**r),
+        }
+        for r in ganrep_runs()
+        if r["dataset"] == dataset
+    ]
+
+
 def ganrep_fid_outputs():
     """One fid.json per run, with the {dataset} wildcard left: every run of the study runs on each dataset."""
     g = config["ganrep"]
@@ -282,18 +302,20 @@ def ganrep_fid_outputs():
     ]
 
 
+def ganrep_fid_params(wildcards):
+    return ganrep_fid_runs(wildcards.dataset)
+
+
 def ganrep_fid_inputs(wildcards):
     if wildcards.dataset not in config["ganrep"]["datasets"]:
         raise ValueError(
             f"FID of {wildcards.dataset!r}: not one of ganrep.datasets {config['ganrep']['datasets']}; add it there"
         )
     base = f"results/data/{wildcards.dataset}"
+    runs = ganrep_fid_runs(wildcards.dataset)
     inputs = {
-        # the samples beside each fid.json the rule writes, in the same order
-        "samples": [
-            os.path.join(os.path.dirname(out.format(dataset=wildcards.dataset)), "samples.npz")
-            for out in ganrep_fid_outputs()
-        ],
+        "samples": [r["samples"] for r in runs],
+        "subsets": sorted({r["reference"] for r in runs if r["reference"] != "train_split"}),
         "images": f"{base}/images.npz",
         "manifest": f"{base}/manifest.json",
         "splits": f"{base}/splits.npz",
@@ -390,7 +412,7 @@ def ganrep_figure_inputs(figure):
 def ganrep_targets():
     targets = [f"results/reference/ganrep_paper_fit.{ext}" for ext in ("csv", "md", "png", "pdf")]
     if ganrep_runs():
-        tables = ["runs", "fits", "one_shot", "minimal_size"]
+        tables = ["runs", "summary", "fits", "one_shot", "minimal_size"]
         targets += [f"results/ganrep/tables/{t}.{ext}" for t in tables for ext in ("csv", "md")]
         targets += [f"results/ganrep/figures/{f}.{ext}" for f in GANREP_FIGURES for ext in ("png", "pdf")]
     return targets

@@ -158,9 +158,9 @@ rule ganrep_id:
 if ganrep_runs():
 
     rule ganrep_fid:
-        """ganrep: FID and KID of every run on one dataset, the real features extracted once."""
-        # one job per dataset: the extractor and the training split's features are loaded once, and
-        # every run's samples are scored against them (fid.json per run, in the order of the samples)
+        """ganrep: FID and KID of every run on one dataset against its own training subset (or the train split)."""
+        # one job per dataset: the extractor is loaded once, and each reference set's features are
+        # extracted once for all the runs scored against it (params.runs: samples, reference, fid.json)
         input:
             unpack(ganrep_fid_inputs),
         output:
@@ -174,6 +174,7 @@ if ganrep_runs():
         resources:
             gpu=gpu_count,
         params:
+            runs=ganrep_fid_params,
             image_size=config["ganrep"]["image_size"],
             inception=config["ganrep"]["inception_weights"],
             arch=config["ganrep"]["fid_classifier"],
@@ -202,6 +203,28 @@ rule ganrep_table:
         main_alpha=config["ganrep"]["main_alpha"],
     script:
         "../scripts/ganrep_table.py"
+
+
+rule ganrep_summary:
+    """ganrep table: every curve point over seeds, mean and spread of replication %, ratio test and FID."""
+    input:
+        "results/ganrep/tables/runs.csv",
+    output:
+        csv=report(
+            "results/ganrep/tables/summary.csv",
+            caption="../report/ganrep_summary.rst",
+            category="ganrep",
+            subcategory="tables",
+        ),
+        md="results/ganrep/tables/summary.md",
+    log:
+        "results/logs/ganrep/summary.log",
+    conda:
+        "../../envs/kdgen.yaml"
+    params:
+        alpha=config["ganrep"]["main_alpha"],
+    script:
+        "../scripts/ganrep_summary.py"
 
 
 rule ganrep_fits:

@@ -1,8 +1,8 @@
-"""FID and KID of every run's samples on one dataset against its training split (injectable feature
-extractor; the training split's features are extracted once)."""
+"""FID and KID of every run's samples on one dataset, each against its reference set: the run's own
+training subset (ganrep.fid_reference: subset, the authors' protocol) or the whole train split
+(train_split). Each reference set's features are extracted once for all the runs that use it."""
 
 import json
-from pathlib import Path
 
 import numpy as np
 
@@ -15,16 +15,15 @@ with logged(snakemake.log[0]) as log:
     p = snakemake.params
     ds = load_dataset(snakemake.input.images, snakemake.input.manifest)
     with np.load(snakemake.input.splits) as splits:
-        real = rgb_at(ds.images[splits["train"]], p.image_size)
-    fakes = []
-    for path in snakemake.input.samples:
-        with np.load(path) as data:
-            fakes.append(data["samples"])
+        train = splits["train"]
     features = None if p.inception else load_features(None, snakemake.input.classifier)
     label = extractor_label(p.inception, p.arch)
-    for samples_path, out, result in zip(snakemake.input.samples, snakemake.output, fid_kid_many(real, fakes, features, p.inception)):
-        if Path(out).parent != Path(samples_path).parent:
-            raise RuntimeError(f"FID of {samples_path} would be written to {out}: inputs and outputs out of order")
-        result["extractor"] = label
-        atomic_write_text(out, json.dumps(result, indent=2) + "\n")
-        log.info("%s: %s", samples_path, result)
+    for reference in sorted({run["reference"] for run in p.runs}):
+        runs = [run for run in p.runs if run["reference"] == reference]
+        indices = train if reference == "train_split" else np.load(reference)
+        real = rgb_at(ds.images[indices], p.image_size)
+        fakes = [np.load(run["samples"])["samples"] for run in runs]
+        for run, result in zip(runs, fid_kid_many(real, fakes, features, p.inception)):
+            result.update(extractor=label, reference=reference if reference == "train_split" else "training subset", reference_images=len(real))
+            atomic_write_text(run["fid"], json.dumps(result, indent=2) + "\n")
+            log.info("%s against %s (%d images): %s", run["samples"], reference, len(real), result)

@@ -13,7 +13,7 @@ with logged(snakemake.log[0]) as log:
         r, f, i = (json.load(open(run[key])) for key in ("replication", "fid", "id"))
         wildcards = {k: run[k] for k in ("generator", "dataset", "size", "seed")}
         replication = {k: v for k, v in r.items() if k.startswith(("rep_pct", "feat_")) or k == "median_rms"}
-        rows.append({**wildcards, "id": i["id"], "id_std": i["std"], **replication, "fid": f["fid"], "kid": f["kid"], "extractor": f["extractor"]})
+        rows.append({**wildcards, "id": i["id"], "id_std": i["std"], **replication, "fid": f["fid"], "kid": f["kid"], "extractor": f["extractor"], "fid_reference": f["reference"]})
     table = pd.DataFrame(rows).round(4)
     write_table(table, snakemake.output.csv, snakemake.output.md)
     log.info("%d runs", len(table))

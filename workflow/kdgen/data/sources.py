@@ -232,11 +232,12 @@ def read_cifar100(root: str | Path, image_size: int) -> ImageDataset:
     return ImageDataset(resize_square(images, image_size), labels, split, classes, "cifar100", {"root": str(folder)})
 
 
-def read_flowers102(root: str | Path, image_size: int, progress: bool = False) -> ImageDataset:
+def read_flowers102(root: str | Path, image_size: int, progress: bool = False, all_images: bool = False) -> ImageDataset:
     """Oxford Flowers-102: ``jpg/image_XXXXX.jpg``, ``imagelabels.mat`` and ``setid.mat``.
 
     The published train and validation ids form the source train split (the workflow holds its own
-    validation split out of it); the published test ids form the test split.
+    validation split out of it); the published test ids form the test split. With ``all_images`` every
+    image is in the train split and the test split is empty (Feng et al. trained their GANs on all 8,189).
     """
     from scipy.io import loadmat
 
@@ -248,7 +249,7 @@ def read_flowers102(root: str | Path, image_size: int, progress: bool = False) -
     setid = loadmat(folder / "setid.mat")
     ids = [np.concatenate([setid["trnid"].ravel(), setid["valid"].ravel()]), setid["tstid"].ravel()]
     order = np.concatenate(ids).astype(np.int64)
-    split = np.concatenate([np.full(len(i), s) for s, i in enumerate(ids)])
+    split = np.concatenate([np.full(len(i), 0 if all_images else s) for s, i in enumerate(ids)])
     files = [folder / "jpg" / f"image_{i:05d}.jpg" for i in order]
     missing = [f for f in files if not f.is_file()]
     if missing:
@@ -395,7 +396,7 @@ def read_real(source: str, root: str | Path, image_size: int, seed: int, options
     if source == "cifar100":
         return read_cifar100(root, image_size)
     if source == "flowers102":
-        return read_flowers102(root, image_size, progress)
+        return read_flowers102(root, image_size, progress, bool(options.get("all_images", False)))
     if source == "celeba":
         return read_celeba(root, image_size, options.get("attribute"), options.get("max_images"), progress)
     if source == "lsun":

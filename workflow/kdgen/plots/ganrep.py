@@ -47,14 +47,19 @@ def _curves(ax, means: pd.DataFrame, fits: pd.DataFrame | None, xcol: str, ycol:
                 f = f.iloc[0]
                 grid = np.linspace(grp["id"].min() - 0.5, grp["id"].max() + 0.5, 100)
                 x = (grid - f["id_mu"]) / f["id_sd"]
-                ax.plot(grid, decay(x, f["a"], f["b"], f["c"]), color=colours(i), label=f"fit a={f['a']:.4f}, R²={f['r2_corr']:.2f}")
+                excluded = isinstance(f.get("excluded"), str) and f["excluded"] != ""
+                # a degenerate curve is drawn thin and dotted and named as left out of the shared factor
+                label = f"fit a={f['a']:.4f}: degenerate, not pooled" if excluded else f"fit a={f['a']:.4f}, R²={f['r2_corr']:.2f}"
+                ax.plot(grid, decay(x, f["a"], f["b"], f["c"]), color=colours(i), ls=":" if excluded else "-", lw=0.8 if excluded else 1.5, label=label)
 
 
 def replication_vs_id_figure(means, fits, paper, paper_fits, paper_curves, alpha) -> Figure:
     with plt.rc_context(STYLE):
         fig, (ours, theirs) = plt.subplots(1, 2, figsize=(10, 3.8), layout="constrained")
     _curves(ours, means, fits, "id")
-    ours.set_title(f"this run (shared a = {fits['a'].mean():.4f} ± {fits['a'].std(ddof=1) if len(fits) > 1 else 0:.4f})")
+    pooled = int(fits["curves_pooled"].iloc[0]) if "curves_pooled" in fits and len(fits) else len(fits)
+    shared = f"shared a = {fits['a_mean_over_curves'].iloc[0]:.4f} ± {fits['a_std_over_curves'].iloc[0]:.4f}" if pooled else "no curve decays"
+    ours.set_title(f"this run ({shared}, {pooled} of {len(fits)} curves)")
     ours.set_xlabel("intrinsic dimensionality of the training subset")
     ours.set_ylabel(f"replication % (alpha = {alpha:g} at 128x128x3)")
     ours.legend(fontsize=7)
@@ -76,15 +81,16 @@ def replication_vs_size_figure(runs: pd.DataFrame, alpha: float) -> Figure:
         fig, ax = plt.subplots(figsize=(5.5, 3.6), layout="constrained")
     colours = plt.get_cmap("tab10")
     col = f"rep_pct_alpha{alpha:g}"
+    seeds = runs["seed"].nunique()
     for i, ((gen, ds), grp) in enumerate(runs.groupby(["generator", "dataset"], sort=True)):
-        m = grp.groupby("size")[[col, "rep_pct_ratio"]].mean()
-        ax.plot(m.index, m[col], "o-", color=colours(i), label=f"{gen} / {ds}: alpha {alpha:g}")
-        ax.plot(m.index, m["rep_pct_ratio"], "s--", color=colours(i), alpha=0.6, label=f"{gen} / {ds}: ratio test")
+        m = grp.groupby("size")[[col, "rep_pct_ratio"]].agg(["mean", "std"]).fillna(0)  # std 0 for one seed
+        ax.errorbar(m.index, m[(col, "mean")], yerr=m[(col, "std")], fmt="o-", capsize=2, color=colours(i), label=f"{gen} / {ds}: alpha {alpha:g}")
+        ax.errorbar(m.index, m[("rep_pct_ratio", "mean")], yerr=m[("rep_pct_ratio", "std")], fmt="s--", capsize=2, color=colours(i), alpha=0.6, label=f"{gen} / {ds}: ratio test")
     ax.set_xscale("log")
     ax.set_xlabel("training-set size")
     ax.set_ylabel("replication %")
     ax.legend(fontsize=6)
-    ax.set_title("replication vs dataset size")
+    ax.set_title(f"replication vs dataset size (mean ± std over {seeds} seed{'s' * (seeds > 1)})")
     return fig
 
 
@@ -93,7 +99,7 @@ def one_shot_figure(means: pd.DataFrame, shots: pd.DataFrame, fits: pd.DataFrame
         fig, ax = plt.subplots(figsize=(5.5, 3.6), layout="constrained")
     colours = plt.get_cmap("tab10")
     for i, ((gen, ds), grp) in enumerate(means.groupby(["generator", "dataset"], sort=True)):
-        ax.plot(grp["id"], grp["rep_pct"], "o", color=colours(i), label=f"{gen} / {ds}")
+        ax.errorbar(grp["id"], grp["rep_pct"], yerr=grp["rep_std"].fillna(0), fmt="o", capsize=2, color=colours(i), label=f"{gen} / {ds}")
         s = shots[(shots["generator"] == gen) & (shots["dataset"] == ds)]
         if len(s) and pd.notna(s.iloc[0].get("b")):
             s = s.iloc[0]
