@@ -195,3 +195,19 @@ def test_parsing_the_workflow_does_not_import_torch(repo):
     )
     proc = subprocess.run([sys.executable, "-c", code], cwd=repo, capture_output=True, text=True, timeout=120)
     assert proc.stdout.strip() == "False", proc.stdout + proc.stderr
+
+
+def test_ganrep_sizes_per_dataset(repo):
+    """One ladder per dataset (the paper's differ): every ganrep dataset needs one, no stray ones, each checked."""
+    from kdgen.train.runs import check_runs, ganrep_sizes
+
+    smoke = yaml.safe_load((repo / "configs" / "smoke.yaml").read_text())
+    smoke["ganrep"]["sizes"] = {"shapes": [24, 48]}
+    config = validate_config(smoke)
+    assert check_runs(config) == [] and ganrep_sizes(config["ganrep"], "shapes") == [24, 48]
+    smoke["ganrep"]["sizes"] = {"shapes": [24, 70], "digits": [30]}
+    problems = check_runs(validate_config(smoke))
+    assert any(p.startswith("ganrep.sizes.shapes = [24, 70]: sizes [70] exceed the 64 images") for p in problems)
+    assert any(p.startswith("ganrep.sizes.digits: not one of ganrep.datasets") for p in problems)
+    smoke["ganrep"]["sizes"] = {"digits": [30]}
+    assert any("ganrep.sizes has no ladder for 'shapes'" in p for p in check_runs(validate_config(smoke)))

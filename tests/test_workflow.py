@@ -2,6 +2,7 @@
 
 import json
 import os
+import re
 import subprocess
 import sys
 from pathlib import Path
@@ -259,3 +260,32 @@ def test_external_generator_samples_enter_the_same_analysis(repo, smoke_run, tmp
         capture_output=True, text=True, timeout=120,
     )
     assert proc.returncode != 0 and "ganrep.generators.official.samples is missing" in proc.stderr
+
+
+def test_paper_scale_ganrep_config_plans_through_the_slurm_profile(repo, tmp_path):
+    """configs/paper/ganrep.yaml with its roots pointed at (empty) fixture folders: the published ladders
+    per dataset, both families on a GPU, every table and figure of the study planned."""
+    text = (repo / "configs/paper/ganrep.yaml").read_text()
+    for name in ("flowers102", "celeba", "lsun"):
+        (tmp_path / name).mkdir()
+        text = text.replace(f"/data/{name}", str(tmp_path / name))
+    config = tmp_path / "paper.yaml"
+    config.write_text(text)
+    proc = subprocess.run(
+        [sys.executable, "-m", "snakemake", "-s", str(repo / "Snakefile"), "--directory", str(tmp_path / "work"),
+         "ganrep", "-n", "--profile", str(repo / "profiles/slurm"), "--configfile", str(config)],
+        capture_output=True, text=True, timeout=300,
+    )
+    assert proc.returncode == 0, (proc.stdout + proc.stderr)[-3000:]
+    out = proc.stdout
+    paper = yaml.safe_load(text)["ganrep"]
+    runs = sum(len(s) for s in paper["sizes"].values()) * len(paper["seeds"]) * len(paper["generators"])
+    assert re.search(rf"^ganrep_train\s+{runs}$", out, re.M) and re.search(rf"^ganrep_replication\s+{runs}$", out, re.M)
+    for ds in paper["datasets"]:
+        assert re.search(rf"^ganrep_fid_{ds}\s+1$", out, re.M)
+    assert "results/ganrep/biggan/flowers/size-8189/seed-2/samples.npz" in out  # all 8,189 Flowers images
+    assert "results/ganrep/stylegan2/lsun/size-30000/seed-0/samples.npz" in out
+    train_jobs = out.split("rule ganrep_train:")[1:]
+    assert train_jobs and all("gpu=1" in job.split("\n\n")[0] for job in train_jobs)
+    for target in ("results/ganrep/tables/minimal_size.csv", "results/ganrep/figures/replication_vs_id.png"):
+        assert target in out

@@ -16,7 +16,7 @@ from kdgen.config import ConfigError, validate_config
 from kdgen.data.sources import check_real_sources
 from kdgen.models.names import ARCH_PATTERN
 from kdgen.train.policies import POLICY_PATTERN
-from kdgen.train.runs import check_runs, classifier_runs, subset_names
+from kdgen.train.runs import check_runs, classifier_runs, ganrep_sizes, subset_names
 
 try:
     _validated = validate_config(
@@ -235,7 +235,7 @@ def ganrep_runs():
         {"generator": gen, "dataset": ds, "size": size, "seed": seed}
         for gen in g["generators"]
         for ds in g["datasets"]
-        for size in g["sizes"]
+        for size in ganrep_sizes(g, ds)
         for seed in g["seeds"]
     ]
 
@@ -291,44 +291,31 @@ def ganrep_fid_runs(dataset):
     ]
 
 
-def ganrep_fid_outputs():
-    """One fid.json per run, with the {dataset} wildcard left: every run of the study runs on each dataset."""
-    g = config["ganrep"]
-    return [
-        f"results/ganrep/{gen}/{{dataset}}/size-{size}/seed-{seed}/fid.json"
-        for gen in g["generators"]
-        for size in g["sizes"]
-        for seed in g["seeds"]
-    ]
+def ganrep_fid_inputs(dataset):
+    """The input function of the FID job of ``dataset``: every run's samples, the subsets they are scored
+    against, the dataset, and the feature extractor."""
+
+    def inputs(wildcards):
+        base = f"results/data/{dataset}"
+        runs = ganrep_fid_runs(dataset)
+        files = {
+            "samples": [r["samples"] for r in runs],
+            "subsets": sorted({r["reference"] for r in runs if r["reference"] != "train_split"}),
+            "images": f"{base}/images.npz",
+            "manifest": f"{base}/manifest.json",
+            "splits": f"{base}/splits.npz",
+        }
+        return {**files, **extractor_inputs(dataset)}
+
+    return inputs
 
 
-def ganrep_fid_params(wildcards):
-    return ganrep_fid_runs(wildcards.dataset)
-
-
-def ganrep_fid_inputs(wildcards):
-    if wildcards.dataset not in config["ganrep"]["datasets"]:
-        raise ValueError(
-            f"FID of {wildcards.dataset!r}: not one of ganrep.datasets {config['ganrep']['datasets']}; add it there"
-        )
-    base = f"results/data/{wildcards.dataset}"
-    runs = ganrep_fid_runs(wildcards.dataset)
-    inputs = {
-        "samples": [r["samples"] for r in runs],
-        "subsets": sorted({r["reference"] for r in runs if r["reference"] != "train_split"}),
-        "images": f"{base}/images.npz",
-        "manifest": f"{base}/manifest.json",
-        "splits": f"{base}/splits.npz",
-    }
-    return {**inputs, **extractor_inputs(wildcards)}
-
-
-def extractor_inputs(wildcards):
+def extractor_inputs(dataset):
     """The workflow-trained classifier that serves as feature extractor, unless Inception weights are given."""
     if config["ganrep"]["inception_weights"]:
         return {}
     arch = config["ganrep"]["fid_classifier"]
-    return {"classifier": f"results/train/{wildcards.dataset}/full/{arch}/none/seed-0/best.pt"}
+    return {"classifier": f"results/train/{dataset}/full/{arch}/none/seed-0/best.pt"}
 
 
 def ganrep_replication_inputs(wildcards):
@@ -337,7 +324,7 @@ def ganrep_replication_inputs(wildcards):
         "samples": f"{GAN}/samples.npz".format(**wildcards),
     }
     if config["ganrep"]["feature_space"]:
-        inputs.update(extractor_inputs(wildcards))
+        inputs.update(extractor_inputs(wildcards.dataset))
     return inputs
 
 
@@ -370,7 +357,7 @@ def ganrep_neighbour_runs():
     g = config["ganrep"]
     if not ganrep_runs():
         return []
-    ends = sorted({min(g["sizes"]), max(g["sizes"])})
+    ends = {ds: {min(ganrep_sizes(g, ds)), max(ganrep_sizes(g, ds))} for ds in g["datasets"]}
     return [
         {
             **run,
@@ -379,7 +366,7 @@ def ganrep_neighbour_runs():
             "subset": f"results/data/{run['dataset']}/subsets/size-{run['size']}.npy",
         }
         for run in ganrep_runs()
-        if run["seed"] == min(g["seeds"]) and run["size"] in ends
+        if run["seed"] == min(g["seeds"]) and run["size"] in ends[run["dataset"]]
     ]
 
 

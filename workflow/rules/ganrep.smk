@@ -155,26 +155,28 @@ rule ganrep_id:
         "../scripts/ganrep_id.py"
 
 
-if ganrep_runs():
+for _dataset in config["ganrep"]["datasets"] if ganrep_runs() else []:
 
-    rule ganrep_fid:
+    # one job per dataset (ganrep_fid_<dataset>): the extractor is loaded once, and each reference set's
+    # features are extracted once for all the runs scored against it (params.runs: samples, reference, fid.json)
+    rule:
         """ganrep: FID and KID of every run on one dataset against its own training subset (or the train split)."""
-        # one job per dataset: the extractor is loaded once, and each reference set's features are
-        # extracted once for all the runs scored against it (params.runs: samples, reference, fid.json)
+        name:
+            f"ganrep_fid_{_dataset}"
         input:
-            unpack(ganrep_fid_inputs),
+            unpack(ganrep_fid_inputs(_dataset)),
         output:
-            ganrep_fid_outputs(),
+            [run["fid"] for run in ganrep_fid_runs(_dataset)],
         log:
-            "results/logs/ganrep/fid/{dataset}.log",
+            f"results/logs/ganrep/fid/{_dataset}.log",
         benchmark:
-            "results/benchmarks/ganrep/fid/{dataset}.tsv"
+            f"results/benchmarks/ganrep/fid/{_dataset}.tsv"
         conda:
             "../../envs/kdgen.yaml"
         resources:
             gpu=gpu_count,
         params:
-            runs=ganrep_fid_params,
+            runs=ganrep_fid_runs(_dataset),
             image_size=config["ganrep"]["image_size"],
             inception=config["ganrep"]["inception_weights"],
             arch=config["ganrep"]["fid_classifier"],

@@ -36,6 +36,13 @@ def train_split_size(spec: Mapping[str, Any]) -> int | None:
     return int((counts - held_out_counts(counts, spec["val_fraction"])).sum())
 
 
+def ganrep_sizes(ganrep: Mapping[str, Any], dataset: str) -> list[int]:
+    """The training-set sizes of ``dataset`` in the ganrep study: ``ganrep.sizes`` is one ladder for every
+    dataset, or one ladder per dataset (the paper's differ: FLOWER up to 8,189, LSUN up to 30,000)."""
+    sizes = ganrep.get("sizes", [])
+    return list(sizes.get(dataset, [])) if isinstance(sizes, Mapping) else list(sizes)
+
+
 def check_runs(config: Mapping[str, Any]) -> list[str]:
     """What the schema cannot see and would otherwise fail inside a job: dataset names that the
     classifiers list and the ganrep study use are configured datasets; architectures and augmentation
@@ -59,28 +66,35 @@ def check_runs(config: Mapping[str, Any]) -> list[str]:
         if spec["family"] != "external" and "samples" in spec:
             problems.append(f"{key}.samples = {spec['samples']!r}: only external generators read samples; remove it or set family: external")
     g = config.get("ganrep", {})
-    if g.get("generators") and g.get("sizes"):
-        k_max, smallest = max(g["id_k"]), min(g["sizes"])
-        if smallest <= k_max:
-            problems.append(
-                f"ganrep.sizes holds {smallest}: the ID estimate needs more than k_max = {k_max} images "
-                f"(ganrep.id_k = {g['id_k']}); use sizes above {k_max} or a smaller id_k"
-            )
-        elif g["id_bootstrap"] > 0 and smallest < 3 * (k_max + 1):
-            problems.append(
-                f"ganrep.sizes holds {smallest} with ganrep.id_bootstrap = {g['id_bootstrap']}: a resample keeps about "
-                f"63% distinct images, so bootstrapped IDs need sets of at least {3 * (k_max + 1)}; "
-                "use larger sizes or id_bootstrap: 0"
-            )
+    if isinstance(g.get("sizes"), Mapping):
+        for name in sorted(set(g.get("datasets", [])) - set(g["sizes"])):
+            problems.append(f"ganrep.sizes has no ladder for {name!r}: with one ladder per dataset, every one of ganrep.datasets needs one")
+        for name in sorted(set(g["sizes"]) - set(g.get("datasets", []))):
+            problems.append(f"ganrep.sizes.{name}: not one of ganrep.datasets {g.get('datasets', [])}; add it there or remove the ladder")
     for i, name in enumerate(g.get("datasets", [])):
         if name not in datasets:
             problems.append(f"ganrep.datasets[{i}] = {name!r}: not a configured dataset; expected one of {sorted(datasets)}")
             continue
+        sizes = ganrep_sizes(g, name)
+        key = f"ganrep.sizes.{name}" if isinstance(g.get("sizes"), Mapping) else "ganrep.sizes"
+        if g.get("generators") and sizes:
+            k_max, smallest = max(g["id_k"]), min(sizes)
+            if smallest <= k_max:
+                problems.append(
+                    f"{key} holds {smallest}: the ID estimate needs more than k_max = {k_max} images "
+                    f"(ganrep.id_k = {g['id_k']}); use sizes above {k_max} or a smaller id_k"
+                )
+            elif g["id_bootstrap"] > 0 and smallest < 3 * (k_max + 1):
+                problems.append(
+                    f"{key} holds {smallest} with ganrep.id_bootstrap = {g['id_bootstrap']}: a resample keeps about "
+                    f"63% distinct images, so bootstrapped IDs need sets of at least {3 * (k_max + 1)}; "
+                    "use larger sizes or id_bootstrap: 0"
+                )
         available = train_split_size(datasets[name])
-        too_big = [n for n in g.get("sizes", []) if available is not None and n > available]
+        too_big = [n for n in sizes if available is not None and n > available]
         if too_big:
             problems.append(
-                f"ganrep.sizes = {g['sizes']}: sizes {too_big} exceed the {available} images of the train split of {name!r}; "
+                f"{key} = {sizes}: sizes {too_big} exceed the {available} images of the train split of {name!r}; "
                 f"use smaller sizes or raise datasets.{name}.options.train_per_class"
             )
     if g.get("generators"):
