@@ -142,3 +142,59 @@ def test_external_samples_from_npz_and_folder(tmp_path):
         read_external_samples(tmp_path / "two.npz", 8)
     with pytest.raises(FileNotFoundError, match="ganrep.generators"):
         read_external_samples(tmp_path / "missing.npz", 8)
+
+
+def _params(module):
+    return sum(p.numel() for p in module.parameters())
+
+
+def test_biggan_discriminator_can_match_its_generator_at_small_sizes():
+    small = GANConfig(family="biggan", image_size=8, width=16, z_dim=64)
+    g, d = build_gan(small)
+    assert _params(d) > 2 * 7_800  # widths grow with depth and the 4x4 map is flattened (was 7.8k)
+    wide = GANConfig(**{**small.__dict__, "d_width": 32})
+    g, d = build_gan(wide)
+    assert _params(d) > _params(g)
+    assert d.linear.weight_orig.shape[1] == 64 * 16  # flatten head over the last 4x4 map
+    with_std = build_gan(GANConfig(**{**wide.__dict__, "d_mbstd": True}))[1]
+    x = torch.randn(4, 3, 8, 8)
+    assert with_std(x).shape == (4,)
+    assert not any(n.endswith("weight_orig") for n, _ in build_gan(GANConfig(**{**wide.__dict__, "g_spectral_norm": False}))[0].named_parameters())
+    assert any(n.endswith("weight_orig") for n, _ in g.named_parameters())  # default: spectral norm in G
+    assert GANConfig().lr_d == 4 * GANConfig().lr_g  # BigGAN's ratio by default
+
+
+@pytest.mark.parametrize("family", ["biggan", "stylegan2"])
+def test_d_steps_and_learning_rates_are_honoured(tmp_path, family):
+    torch.set_num_threads(1)
+    x = _images()
+    cfg = GANConfig(family=family, image_size=8, width=8, z_dim=8, w_dim=8, steps=4, batch_size=8, lr_g=1e-3, lr_d=3e-3, r1_every=2)
+    logs = []
+    quiet = dict(progress=False, log=logs.append, checkpoint_every=2)
+    _, h1 = train_gan(cfg, x, None, 3, tmp_path / "a", **quiet)
+    state = torch.load(tmp_path / "a" / "state.pt", weights_only=True)
+    assert state["opt_d"]["param_groups"][0]["lr"] == 3e-3 and state["opt_g"]["param_groups"][0]["lr"] == 1e-3
+    two = GANConfig(**{**cfg.__dict__, "d_steps": 2})
+    _, h2 = train_gan(two, x, None, 3, tmp_path / "a", **quiet)  # same folder: another config, starts over
+    assert any("ignoring" in line for line in logs)
+    assert h2 != h1
+    state2 = torch.load(tmp_path / "a" / "state.pt", weights_only=True)
+    d_updates = {float(v["step"]) for v in state2["opt_d"]["state"].values()}
+    g_updates = {float(v["step"]) for v in state2["opt_g"]["state"].values()}
+    assert d_updates == {2 * 4} and g_updates == {4}  # two D updates per G update
+    _, h3 = train_gan(two, x, None, 3, tmp_path / "b", **quiet)
+    assert h3 == h2  # deterministic with d_steps too
+
+
+def test_standing_statistics_replace_the_running_ones(tmp_path):
+    from kdgen.generative.training import standing_stats
+
+    cfg = GANConfig(family="biggan", image_size=8, width=8, z_dim=8, num_classes=3)
+    g = build_gan(cfg)[0].eval()
+    before = g.out_bn.running_var.clone()
+    standing_stats(g, cfg, seed=0)
+    assert not torch.equal(before, g.out_bn.running_var) and not g.training and not g.out_bn.training
+    again = build_gan(cfg)[0]
+    again.load_state_dict(g.state_dict())
+    standing_stats(again, cfg, seed=0)
+    torch.testing.assert_close(again.out_bn.running_mean, g.out_bn.running_mean)

@@ -3,8 +3,13 @@
 Two families, re-implemented compactly (not the official code):
 
 - **BigGAN-style** (:class:`BigGANGenerator`, :class:`BigGANDiscriminator`): residual up/down blocks,
-  spectral normalisation in both networks, (conditional) batch norm in the generator with per-class
-  gains and biases, a projection discriminator for the class-conditional case, hinge loss.
+  spectral normalisation in the discriminator (and, by default, in the generator), (conditional) batch
+  norm in the generator with per-class gains and biases, a projection discriminator for the
+  class-conditional case, hinge loss, ``d_steps`` discriminator updates per generator update and the
+  paper's lr_d = 4 x lr_g. The discriminator's widths double with depth from ``d_width`` and its last
+  4 x 4 map is flattened into the linear and projection heads (BigGAN sums it; at 8 to 32 px the sum
+  throws away the position information a small discriminator needs to tell a copy from a blend);
+  ``d_mbstd`` adds StyleGAN's minibatch standard-deviation feature before the last block.
 - **StyleGAN2-style** (:class:`StyleGAN2Generator`, :class:`StyleGAN2Discriminator`): a mapping network
   z -> w, a learned constant input, modulated convolutions with weight demodulation, per-pixel noise
   inputs, skip to-RGB outputs; a residual discriminator with a minibatch standard-deviation feature;
@@ -39,8 +44,13 @@ class GANConfig:
     mapping_layers: int = 4
     steps: int = 1000
     batch_size: int = 32
-    lr_g: float = 2e-4
+    lr_g: float = 5e-5  # BigGAN's ratio: lr_d = 4 x lr_g
     lr_d: float = 2e-4
+    d_steps: int = 1  # discriminator updates per generator update
+    d_width: int = 0  # base width of the discriminator (0: width)
+    d_mbstd: bool = False  # biggan: minibatch std feature before the discriminator's last block
+    g_spectral_norm: bool = True  # biggan: spectral norm in the generator
+    bn_stats: str = "standing"  # biggan: G's batch-norm statistics at sampling: running | standing
     betas: tuple[float, float] = (0.0, 0.99)
     ema: float = 0.999
     r1_gamma: float = 1.0  # stylegan2
@@ -53,6 +63,14 @@ class GANConfig:
         if 4 * 2**n != self.image_size or n < 1:
             raise ValueError(f"image_size must be 4 * 2^k with k >= 1, got {self.image_size}")
         return n
+
+    @property
+    def disc_width(self) -> int:
+        return self.d_width or self.width
+
+
+def _sn(module: nn.Module, on: bool = True) -> nn.Module:
+    return sn(module) if on else module
 
 
 # ----------------------------------------------------------------------------- BigGAN-style
@@ -75,13 +93,13 @@ class ConditionalBatchNorm(nn.Module):
 
 
 class GBlock(nn.Module):
-    def __init__(self, cin: int, cout: int, num_classes: int) -> None:
+    def __init__(self, cin: int, cout: int, num_classes: int, spectral_norm: bool = True) -> None:
         super().__init__()
         self.bn1 = ConditionalBatchNorm(cin, num_classes)
-        self.conv1 = sn(nn.Conv2d(cin, cout, 3, padding=1))
+        self.conv1 = _sn(nn.Conv2d(cin, cout, 3, padding=1), spectral_norm)
         self.bn2 = ConditionalBatchNorm(cout, num_classes)
-        self.conv2 = sn(nn.Conv2d(cout, cout, 3, padding=1))
-        self.skip = sn(nn.Conv2d(cin, cout, 1))
+        self.conv2 = _sn(nn.Conv2d(cout, cout, 3, padding=1), spectral_norm)
+        self.skip = _sn(nn.Conv2d(cin, cout, 1), spectral_norm)
 
     def forward(self, x: torch.Tensor, y: torch.Tensor) -> torch.Tensor:
         h = F.interpolate(F.relu(self.bn1(x, y)), scale_factor=2.0)
@@ -94,14 +112,20 @@ class BigGANGenerator(nn.Module):
         super().__init__()
         self.cfg = cfg
         widths = [cfg.width * 2 ** max(cfg.blocks - i, 0) for i in range(cfg.blocks + 1)]
-        self.linear = sn(nn.Linear(cfg.z_dim, widths[0] * 16))
-        self.blocks = nn.ModuleList(GBlock(widths[i], widths[i + 1], cfg.num_classes) for i in range(cfg.blocks))
+        on = cfg.g_spectral_norm
+        # class-conditional: a shared class embedding joins z at the input (BigGAN's shared embedding),
+        # besides the per-class batch-norm gains and biases of every block
+        self.class_embed = nn.Embedding(cfg.num_classes, cfg.z_dim) if cfg.num_classes else None
+        self.linear = _sn(nn.Linear(cfg.z_dim * (2 if cfg.num_classes else 1), widths[0] * 16), on)
+        self.blocks = nn.ModuleList(GBlock(widths[i], widths[i + 1], cfg.num_classes, on) for i in range(cfg.blocks))
         self.out_bn = nn.BatchNorm2d(widths[-1])
-        self.out = sn(nn.Conv2d(widths[-1], cfg.channels, 3, padding=1))
+        self.out = _sn(nn.Conv2d(widths[-1], cfg.channels, 3, padding=1), on)
         self.widths = widths
 
     def forward(self, z: torch.Tensor, y: torch.Tensor | None = None) -> torch.Tensor:
         y = torch.zeros(len(z), dtype=torch.long, device=z.device) if y is None else y
+        if self.class_embed is not None:
+            z = torch.cat([z, self.class_embed(y)], 1)
         h = self.linear(z).view(len(z), self.widths[0], 4, 4)
         for block in self.blocks:
             h = block(h, y)
@@ -126,17 +150,31 @@ class DBlock(nn.Module):
 
 
 class BigGANDiscriminator(nn.Module):
+    """Residual down blocks with widths ``d_width * 2^i`` (i = 0 .. blocks), the last one at 4 x 4 without
+    downsampling; the 4 x 4 map is flattened into a linear output and, when class-conditional, a
+    projection term (the inner product of a class embedding with the same flattened features)."""
+
     def __init__(self, cfg: GANConfig) -> None:
         super().__init__()
-        widths = [cfg.channels] + [cfg.width * 2 ** min(i, cfg.blocks - 1) for i in range(cfg.blocks + 1)]
-        self.blocks = nn.Sequential(
-            *[DBlock(widths[i], widths[i + 1], downsample=i < cfg.blocks, first=i == 0) for i in range(cfg.blocks + 1)]
+        dw = cfg.disc_width
+        widths = [cfg.channels] + [dw * 2**i for i in range(cfg.blocks + 1)]
+        self.mbstd = cfg.d_mbstd
+        cin = [w + (1 if (self.mbstd and i == cfg.blocks) else 0) for i, w in enumerate(widths[:-1])]
+        self.blocks = nn.ModuleList(
+            DBlock(cin[i], widths[i + 1], downsample=i < cfg.blocks, first=i == 0) for i in range(cfg.blocks + 1)
         )
-        self.linear = sn(nn.Linear(widths[-1], 1))
-        self.embed = sn(nn.Embedding(cfg.num_classes, widths[-1])) if cfg.num_classes > 0 else None
+        features = widths[-1] * 16
+        self.linear = sn(nn.Linear(features, 1))
+        self.embed = sn(nn.Embedding(cfg.num_classes, features)) if cfg.num_classes > 0 else None
 
     def forward(self, x: torch.Tensor, y: torch.Tensor | None = None) -> torch.Tensor:
-        h = F.relu(self.blocks(x)).sum(dim=(2, 3))
+        h = x
+        for i, block in enumerate(self.blocks):
+            if self.mbstd and i == len(self.blocks) - 1:
+                std = h.std(dim=0, unbiased=False).mean().expand(len(h), 1, *h.shape[2:])
+                h = torch.cat([h, std], 1)
+            h = block(h)
+        h = F.relu(h).flatten(1)
         out = self.linear(h).squeeze(1)
         if self.embed is not None and y is not None:
             out = out + (self.embed(y) * h).sum(1)  # projection discriminator

@@ -3,6 +3,10 @@
 Step t draws its real batch, its latents and its noise from ``(seed, t)``; the state (both networks,
 the EMA generator, both optimizers, the step, the loss history) is written atomically every
 ``checkpoint_every`` steps, so a killed run resumes where it stopped and ends as an uninterrupted one.
+With ``d_steps`` > 1 the discriminator takes that many updates per step, each on its own real batch and
+latents drawn (in order) from the step's generator. BigGAN-style generators end with standing
+batch-norm statistics (``bn_stats: standing``): the running statistics are recomputed from many
+latents, as BigGAN samples, instead of the moving average of small training batches.
 """
 
 from __future__ import annotations
@@ -82,20 +86,25 @@ def train_gan(
     for step in steps:
         gen = torch.Generator().manual_seed(derive_seed(seed, step, 0))
         torch.manual_seed(derive_seed(seed, step, 1))
-        idx = torch.randint(0, len(real_all), (cfg.batch_size,), generator=gen)
-        z = torch.randn(cfg.batch_size, cfg.z_dim, generator=gen).to(dev)
-        y = y_all[idx.to(dev)] if y_all is not None else None
-        real = to_unit(real_all[idx.to(dev)])
-
-        # one generator pass per step: D learns on the detached fakes, then G on the same fakes
-        # scored by the updated D (G's weights have not changed in between, so its graph stays valid)
-        fake = g(z, y)
-        loss_d = d_loss(cfg.family, d(real, y), d(fake.detach(), y))
-        if cfg.family == "stylegan2" and cfg.r1_gamma > 0 and step % cfg.r1_every == 0:
-            loss_d = loss_d + cfg.r1_gamma / 2 * cfg.r1_every * r1_penalty(d, real, y)
-        opt_d.zero_grad(set_to_none=True)
-        loss_d.backward()
-        opt_d.step()
+        loss_d = torch.zeros(())
+        for k in range(cfg.d_steps):
+            idx = torch.randint(0, len(real_all), (cfg.batch_size,), generator=gen)
+            z = torch.randn(cfg.batch_size, cfg.z_dim, generator=gen).to(dev)
+            y = y_all[idx.to(dev)] if y_all is not None else None
+            real = to_unit(real_all[idx.to(dev)])
+            last = k == cfg.d_steps - 1
+            # the last D update and the G update share one generator pass: D learns on the detached
+            # fakes, then G on the same fakes scored by the updated D (G's weights have not changed in
+            # between, so its graph stays valid); earlier D updates need no graph through G
+            with torch.set_grad_enabled(last):
+                fake = g(z, y)
+            loss = d_loss(cfg.family, d(real, y), d(fake.detach(), y))
+            if cfg.family == "stylegan2" and cfg.r1_gamma > 0 and (step * cfg.d_steps + k) % cfg.r1_every == 0:
+                loss = loss + cfg.r1_gamma / 2 * cfg.r1_every * r1_penalty(d, real, y)
+            opt_d.zero_grad(set_to_none=True)
+            loss.backward()
+            opt_d.step()
+            loss_d = loss_d + loss.detach() / cfg.d_steps
 
         loss_g = g_loss(cfg.family, d(fake, y))
         opt_g.zero_grad(set_to_none=True)
@@ -119,7 +128,35 @@ def train_gan(
                 state_path,
             )
             log(f"step {done}/{cfg.steps}: loss D {history[-1]['loss_d']:.3f} G {history[-1]['loss_g']:.3f} ({time.perf_counter() - began:.0f}s)")
-    return g_ema.cpu(), history
+    g_ema = g_ema.cpu()
+    if cfg.family == "biggan" and cfg.bn_stats == "standing":
+        standing_stats(g_ema, cfg, seed)
+    return g_ema, history
+
+
+@torch.no_grad()
+def standing_stats(generator: torch.nn.Module, cfg: GANConfig, seed: int, batches: int = 16, batch: int = 64) -> None:
+    """Replace the generator's batch-norm running statistics by their average over ``batches`` batches
+    of ``batch`` latents (BigGAN's standing statistics), drawn from ``seed``; leaves it in eval mode."""
+    norms = [m for m in generator.modules() if isinstance(m, torch.nn.modules.batchnorm._BatchNorm)]
+    if not norms:
+        return
+    momenta = [m.momentum for m in norms]
+    generator.eval()  # spectral norm keeps its power-iteration vectors; only the norms see batches
+    for m in norms:
+        m.reset_running_stats()
+        m.momentum = None  # cumulative average
+        m.train()
+    gen = torch.Generator().manual_seed(derive_seed(seed, 14))
+    with torch.random.fork_rng(devices=[]):
+        torch.manual_seed(derive_seed(seed, 15))
+        for _ in range(batches):
+            z = torch.randn(batch, cfg.z_dim, generator=gen)
+            y = torch.randint(0, cfg.num_classes, (batch,), generator=gen) if cfg.num_classes else None
+            generator(z, y)
+    for m, momentum in zip(norms, momenta):
+        m.momentum = momentum
+        m.eval()
 
 
 @torch.no_grad()
