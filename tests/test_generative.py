@@ -198,3 +198,40 @@ def test_standing_statistics_replace_the_running_ones(tmp_path):
     again.load_state_dict(g.state_dict())
     standing_stats(again, cfg, seed=0)
     torch.testing.assert_close(again.out_bn.running_mean, g.out_bn.running_mean)
+
+
+def test_auxiliary_classifier_is_optional_and_trains_d_on_real_classes(tmp_path):
+    torch.set_num_threads(1)
+    pure = GANConfig(family="biggan", image_size=8, width=8, z_dim=8, num_classes=3, steps=4, batch_size=8)
+    d = build_gan(pure)[1]
+    assert d.classifier is None
+    with pytest.raises(ValueError, match="aux_class_weight"):
+        d(torch.randn(2, 3, 8, 8), torch.tensor([0, 1]), with_classes=True)
+    aux = GANConfig(**{**pure.__dict__, "aux_class_weight": 1.0})
+    d = build_gan(aux)[1]
+    scores, logits = d(torch.randn(2, 3, 8, 8), torch.tensor([0, 1]), with_classes=True)
+    assert scores.shape == (2,) and logits.shape == (2, 3)
+    x, y = _images(), torch.from_numpy(RNG.integers(0, 3, 24))
+    quiet = dict(progress=False, log=lambda s: None, checkpoint_every=2)
+    _, h_pure = train_gan(pure, x, y, 3, tmp_path / "a", **quiet)
+    _, h_aux = train_gan(aux, x, y, 3, tmp_path / "b", **quiet)
+    # the class term adds a cross-entropy (about log 3 at the start) to both losses
+    assert h_aux[0]["loss_d"] > h_pure[0]["loss_d"] + 0.5 and h_aux[0]["loss_g"] > h_pure[0]["loss_g"] + 0.5
+    state = torch.load(tmp_path / "b" / "state.pt", weights_only=True)
+    assert any(k.startswith("classifier.") for k in state["d"])
+
+
+def test_truncation_keeps_latents_inside_the_threshold():
+    from kdgen.generative.training import truncated_normal
+
+    z = truncated_normal(500, 16, 0.5, torch.Generator().manual_seed(0))
+    assert z.shape == (500, 16) and float(z.abs().max()) < 0.5 and float(z.std()) > 0.2
+    again = truncated_normal(500, 16, 0.5, torch.Generator().manual_seed(0))
+    assert torch.equal(z, again)
+    assert float(truncated_normal(500, 16, 0.0, torch.Generator().manual_seed(0)).abs().max()) > 2
+    cfg = GANConfig(family="biggan", image_size=8, width=8, z_dim=8, num_classes=2, truncation=0.5)
+    g = build_gan(cfg)[0].eval()
+    wide = GANConfig(**{**cfg.__dict__, "truncation": 0.0})
+    labels = np.zeros(64, dtype=np.int64)
+    # truncated latents sit nearer the mode: the samples spread less
+    assert sample(g, cfg, 64, 0, labels=labels).std(axis=0).mean() < sample(g, wide, 64, 0, labels=labels).std(axis=0).mean()

@@ -318,13 +318,38 @@ def extractor_inputs(dataset):
     return {"classifier": f"results/train/{dataset}/full/{arch}/none/seed-0/best.pt"}
 
 
-def ganrep_replication_inputs(wildcards):
-    inputs = {
-        **ganrep_subset_inputs(wildcards),
-        "samples": f"{GAN}/samples.npz".format(**wildcards),
-    }
-    if config["ganrep"]["feature_space"]:
-        inputs.update(extractor_inputs(wildcards.dataset))
+def ganrep_replication_runs(dataset):
+    """The runs measured by the replication job of ``dataset``: each with its samples, its training subset
+    and its two outputs (replication.json, neighbours.npz)."""
+    return [
+        {
+            "samples": f"{GAN}/samples.npz".format(**r),
+            "subset": f"results/data/{dataset}/subsets/size-{r['size']}.npy",
+            "summary": f"{GAN}/replication.json".format(**r),
+            "neighbours": f"{GAN}/neighbours.npz".format(**r),
+        }
+        for r in ganrep_runs()
+        if r["dataset"] == dataset
+    ]
+
+
+def ganrep_replication_inputs(dataset):
+    """The input function of the replication job of ``dataset``: every run's samples, the training
+    subsets, the dataset, and (with ganrep.feature_space) the feature extractor."""
+
+    def inputs(wildcards):
+        base = f"results/data/{dataset}"
+        runs = ganrep_replication_runs(dataset)
+        files = {
+            "samples": [r["samples"] for r in runs],
+            "subsets": sorted({r["subset"] for r in runs}),
+            "images": f"{base}/images.npz",
+            "manifest": f"{base}/manifest.json",
+        }
+        if config["ganrep"]["feature_space"]:
+            files.update(extractor_inputs(dataset))
+        return files
+
     return inputs
 
 

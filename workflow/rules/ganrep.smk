@@ -110,30 +110,37 @@ rule ganrep_external_samples:
         "../scripts/ganrep_external_samples.py"
 
 
-rule ganrep_replication:
-    """ganrep: exact nearest training image of every sample; replication % per alpha and the ratio test."""
+for _dataset in config["ganrep"]["datasets"] if ganrep_runs() else []:
 
-    # pixel space always; with ganrep.feature_space also in the FID extractor's feature space
-    input:
-        unpack(ganrep_replication_inputs),
-    output:
-        summary=f"{GAN}/replication.json",
-        neighbours=f"{GAN}/neighbours.npz",
-    log:
-        f"{GAN_LOGS}/replication.log",
-    benchmark:
-        "results/benchmarks/ganrep/{generator}/{dataset}/size-{size}/seed-{seed}/replication.tsv"
-    conda:
-        "../../envs/kdgen.yaml"
-    params:
-        alphas=config["ganrep"]["alphas"],
-        ratio=config["ganrep"]["ratio"],
-        image_size=config["ganrep"]["image_size"],
-        feature_space=config["ganrep"]["feature_space"],
-        inception=config["ganrep"]["inception_weights"],
-        arch=config["ganrep"]["fid_classifier"],
-    script:
-        "../scripts/ganrep_replication.py"
+    # one job per dataset (ganrep_replication_<dataset>), as FID: the process starts, reads the dataset and
+    # loads the feature extractor once for all its runs (params.runs: samples, subset, outputs); a job per
+    # run spent more time starting Python than searching neighbours. Pixel space always; with
+    # ganrep.feature_space also in the FID extractor's feature space.
+    rule:
+        """ganrep: exact nearest training image of every sample of one dataset; replication % per alpha, ratio test."""
+        name:
+            f"ganrep_replication_{_dataset}"
+        input:
+            unpack(ganrep_replication_inputs(_dataset)),
+        output:
+            summaries=[run["summary"] for run in ganrep_replication_runs(_dataset)],
+            neighbours=[run["neighbours"] for run in ganrep_replication_runs(_dataset)],
+        log:
+            f"results/logs/ganrep/replication/{_dataset}.log",
+        benchmark:
+            f"results/benchmarks/ganrep/replication/{_dataset}.tsv"
+        conda:
+            "../../envs/kdgen.yaml"
+        params:
+            runs=ganrep_replication_runs(_dataset),
+            alphas=config["ganrep"]["alphas"],
+            ratio=config["ganrep"]["ratio"],
+            image_size=config["ganrep"]["image_size"],
+            feature_space=config["ganrep"]["feature_space"],
+            inception=config["ganrep"]["inception_weights"],
+            arch=config["ganrep"]["fid_classifier"],
+        script:
+            "../scripts/ganrep_replication.py"
 
 
 rule ganrep_id:

@@ -1,5 +1,7 @@
-"""Nearest training image of every sample, and the replication % at each threshold (pixel space; with
-ganrep.feature_space also the ratio test in the FID extractor's feature space)."""
+"""Nearest training image of every sample of every run on one dataset, and the replication % at each
+threshold (pixel space; with ganrep.feature_space also the ratio test in the FID extractor's feature
+space). The dataset is read and the extractor loaded once; each training subset's features are
+extracted once for all the runs trained on it."""
 
 import json
 
@@ -15,29 +17,34 @@ from kdgen.metrics.replication import (
     ratio_test_rate,
     replication_rate,
 )
-from kdgen.runtime import atomic_write_text, logged
+from kdgen.runtime import atomic_path, atomic_write_text, logged
 
 with logged(snakemake.log[0]) as log:
     p = snakemake.params
     ds = load_dataset(snakemake.input.images, snakemake.input.manifest)
-    training = rgb_at(ds.images[np.load(snakemake.input.subset)], p.image_size)
-    with np.load(snakemake.input.samples) as data:
-        samples = data["samples"]
-    nn = nearest_training_images(samples, training)
-    with open(snakemake.output.neighbours, "wb") as fh:
-        np.savez(fh, **nn)
-    summary = {
-        "n_samples": len(samples),
-        "n_training": len(training),
-        "median_rms": float(np.median(nn["rms"])),
-        **{f"rep_pct_alpha{a:g}": replication_rate(nn["rms"], alpha_to_rms(a)) for a in p.alphas},
-        "rep_pct_ratio": ratio_test_rate(nn["d1"], nn["d2"], p.ratio),
-        "ratio": p.ratio,
-    }
-    if p.feature_space:
-        features = load_features(p.inception, snakemake.input.get("classifier"))
-        feats = [extract_features(features, x) for x in (samples, training)]
-        summary.update(feature_replication(*feats, nn["index"], p.ratio))
-        summary["feature_extractor"] = extractor_label(p.inception, p.arch)
-    atomic_write_text(snakemake.output.summary, json.dumps(summary, indent=2) + "\n")
-    log.info("%s", summary)
+    features = load_features(p.inception, snakemake.input.get("classifier")) if p.feature_space else None
+    training, training_features = {}, {}
+    for run in p.runs:
+        if run["subset"] not in training:
+            training[run["subset"]] = rgb_at(ds.images[np.load(run["subset"])], p.image_size)
+        real = training[run["subset"]]
+        with np.load(run["samples"]) as data:
+            samples = data["samples"]
+        nn = nearest_training_images(samples, real)
+        with atomic_path(run["neighbours"]) as tmp, tmp.open("wb") as fh:
+            np.savez(fh, **nn)
+        summary = {
+            "n_samples": len(samples),
+            "n_training": len(real),
+            "median_rms": float(np.median(nn["rms"])),
+            **{f"rep_pct_alpha{a:g}": replication_rate(nn["rms"], alpha_to_rms(a)) for a in p.alphas},
+            "rep_pct_ratio": ratio_test_rate(nn["d1"], nn["d2"], p.ratio),
+            "ratio": p.ratio,
+        }
+        if features is not None:
+            if run["subset"] not in training_features:
+                training_features[run["subset"]] = extract_features(features, real)
+            summary.update(feature_replication(extract_features(features, samples), training_features[run["subset"]], nn["index"], p.ratio))
+            summary["feature_extractor"] = extractor_label(p.inception, p.arch)
+        atomic_write_text(run["summary"], json.dumps(summary, indent=2) + "\n")
+        log.info("%s: %s", run["samples"], summary)

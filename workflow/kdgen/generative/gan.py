@@ -10,6 +10,10 @@ Two families, re-implemented compactly (not the official code):
   4 x 4 map is flattened into the linear and projection heads (BigGAN sums it; at 8 to 32 px the sum
   throws away the position information a small discriminator needs to tell a copy from a blend);
   ``d_mbstd`` adds StyleGAN's minibatch standard-deviation feature before the last block.
+  ``aux_class_weight`` > 0 adds an auxiliary classifier to the discriminator (AC-GAN's term, Odena et al.
+  2017, as the projection-plus-classifier GANs of the ReACGAN/ContraGAN line use it): D also learns to
+  classify the real images, G to make its samples classified as their intended class. 0 (the default)
+  is the pure projection discriminator of BigGAN.
 - **StyleGAN2-style** (:class:`StyleGAN2Generator`, :class:`StyleGAN2Discriminator`): a mapping network
   z -> w, a learned constant input, modulated convolutions with weight demodulation, per-pixel noise
   inputs, skip to-RGB outputs; a residual discriminator with a minibatch standard-deviation feature;
@@ -51,6 +55,8 @@ class GANConfig:
     d_mbstd: bool = False  # biggan: minibatch std feature before the discriminator's last block
     g_spectral_norm: bool = True  # biggan: spectral norm in the generator
     bn_stats: str = "standing"  # biggan: G's batch-norm statistics at sampling: running | standing
+    aux_class_weight: float = 0.0  # biggan, class-conditional: weight of the auxiliary classifier loss
+    truncation: float = 0.0  # sampling: BigGAN's truncation trick, latents redrawn until |z| < truncation (0: none)
     betas: tuple[float, float] = (0.0, 0.99)
     ema: float = 0.999
     r1_gamma: float = 1.0  # stylegan2
@@ -166,8 +172,11 @@ class BigGANDiscriminator(nn.Module):
         features = widths[-1] * 16
         self.linear = sn(nn.Linear(features, 1))
         self.embed = sn(nn.Embedding(cfg.num_classes, features)) if cfg.num_classes > 0 else None
+        aux = cfg.num_classes > 0 and cfg.aux_class_weight > 0
+        self.classifier = nn.Linear(features, cfg.num_classes) if aux else None
 
-    def forward(self, x: torch.Tensor, y: torch.Tensor | None = None) -> torch.Tensor:
+    def forward(self, x: torch.Tensor, y: torch.Tensor | None = None, with_classes: bool = False):
+        """Real/fake scores (N,); with ``with_classes`` also the auxiliary classifier's logits (N, K)."""
         h = x
         for i, block in enumerate(self.blocks):
             if self.mbstd and i == len(self.blocks) - 1:
@@ -178,6 +187,10 @@ class BigGANDiscriminator(nn.Module):
         out = self.linear(h).squeeze(1)
         if self.embed is not None and y is not None:
             out = out + (self.embed(y) * h).sum(1)  # projection discriminator
+        if with_classes:
+            if self.classifier is None:
+                raise ValueError("this discriminator has no auxiliary classifier (aux_class_weight is 0 or the GAN is unconditional)")
+            return out, self.classifier(h)
         return out
 
 

@@ -21,6 +21,7 @@ from typing import Any
 
 import numpy as np
 import torch
+import torch.nn.functional as F
 
 from kdgen.generative.gan import GANConfig, build_gan, d_loss, g_loss, make_ema, r1_penalty, update_ema
 from kdgen.runtime import atomic_torch_save
@@ -81,6 +82,7 @@ def train_gan(
         from tqdm import tqdm
 
         steps = tqdm(steps, initial=start, total=cfg.steps, desc=f"{cfg.family}", unit="step", mininterval=2.0)
+    aux = getattr(d, "classifier", None) is not None and y_all is not None
     window: dict[str, float] = {}
     began = time.perf_counter()
     for step in steps:
@@ -98,7 +100,12 @@ def train_gan(
             # between, so its graph stays valid); earlier D updates need no graph through G
             with torch.set_grad_enabled(last):
                 fake = g(z, y)
-            loss = d_loss(cfg.family, d(real, y), d(fake.detach(), y))
+            if aux:
+                real_logits, real_classes = d(real, y, with_classes=True)
+                loss = d_loss(cfg.family, real_logits, d(fake.detach(), y))
+                loss = loss + cfg.aux_class_weight * F.cross_entropy(real_classes, y)
+            else:
+                loss = d_loss(cfg.family, d(real, y), d(fake.detach(), y))
             if cfg.family == "stylegan2" and cfg.r1_gamma > 0 and (step * cfg.d_steps + k) % cfg.r1_every == 0:
                 loss = loss + cfg.r1_gamma / 2 * cfg.r1_every * r1_penalty(d, real, y)
             opt_d.zero_grad(set_to_none=True)
@@ -106,7 +113,11 @@ def train_gan(
             opt_d.step()
             loss_d = loss_d + loss.detach() / cfg.d_steps
 
-        loss_g = g_loss(cfg.family, d(fake, y))
+        if aux:
+            fake_logits, fake_classes = d(fake, y, with_classes=True)
+            loss_g = g_loss(cfg.family, fake_logits) + cfg.aux_class_weight * F.cross_entropy(fake_classes, y)
+        else:
+            loss_g = g_loss(cfg.family, d(fake, y))
         opt_g.zero_grad(set_to_none=True)
         loss_g.backward()
         opt_g.step()
@@ -159,6 +170,16 @@ def standing_stats(generator: torch.nn.Module, cfg: GANConfig, seed: int, batche
         m.eval()
 
 
+def truncated_normal(n: int, dim: int, threshold: float, gen: torch.Generator) -> torch.Tensor:
+    """(n, dim) standard normal latents; with ``threshold`` > 0 every entry with ``|z| >= threshold`` is
+    redrawn until none is left (BigGAN's truncation trick: fidelity for diversity)."""
+    z = torch.randn(n, dim, generator=gen)
+    if threshold > 0:
+        while (outside := z.abs() >= threshold).any():
+            z[outside] = torch.randn(int(outside.sum()), generator=gen)
+    return z
+
+
 @torch.no_grad()
 def sample(generator: torch.nn.Module, cfg: GANConfig, n: int, seed: int, batch: int = 256, labels: np.ndarray | None = None) -> np.ndarray:
     """``n`` uint8 images (N, H, W, C) from ``generator`` (eval mode), latents drawn from ``seed``."""
@@ -169,7 +190,7 @@ def sample(generator: torch.nn.Module, cfg: GANConfig, n: int, seed: int, batch:
         torch.manual_seed(derive_seed(seed, 13))
         for start in range(0, n, batch):
             m = min(batch, n - start)
-            z = torch.randn(m, cfg.z_dim, generator=gen)
+            z = truncated_normal(m, cfg.z_dim, cfg.truncation, gen)
             y = None if labels is None else torch.as_tensor(labels[start : start + m])
             out.append(to_uint8(generator(z, y)))
     return torch.cat(out).numpy()
