@@ -1,6 +1,8 @@
 """The distillation core: the KD loss and method, teachers, the batch context, guarded teachers, resume identity,
 the augmentation ladder, deterministic metrics and the analysis hooks (logits, class activation maps)."""
 
+from itertools import pairwise
+
 import numpy as np
 import pytest
 import torch
@@ -320,7 +322,7 @@ def test_the_ladder_is_monotone_in_strength(shapes):
     crop_only = Augmentation("ladder-0", 32)(shapes, 7).float()
     change = [float((Augmentation(f"ladder-{k}", 32)(shapes, 7).float() - crop_only).abs().mean()) for k in (0, 1, 3, 5, 7, 10)]
     assert change[0] == 0.0
-    assert all(a < b for a, b in zip(change, change[1:])), change
+    assert all(a < b for a, b in pairwise(change)), change
 
 
 # ----------------------------------------------------------------------------- analysis hooks
