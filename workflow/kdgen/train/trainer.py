@@ -75,9 +75,6 @@ class TrainConfig:
     precision: str = "fp32"  # fp32 | bf16
     teacher_mode: str = "eval"  # eval | train (the teachers' BatchNorm mode during training)
 
-    def fingerprint(self) -> str:
-        return hashlib.sha256(json.dumps(asdict(self), sort_keys=True).encode()).hexdigest()[:16]
-
 
 @dataclass(frozen=True)
 class BatchContext:
