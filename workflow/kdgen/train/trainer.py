@@ -258,7 +258,8 @@ def predict_logits(
     model.eval()
     out = []
     for b, start in enumerate(range(0, len(images), batch_size)):
-        x = augment(images[start : start + batch_size], derive_seed(seed, b)).to(device).float().div_(255)
+        x = images[start : start + batch_size]
+        x = (x if augment.transform is None else augment(x, derive_seed(seed, b))).to(device).float().div_(255)
         if channels_last:
             x = x.contiguous(memory_format=torch.channels_last)
         with autocast(device, precision):
