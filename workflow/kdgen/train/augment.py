@@ -85,12 +85,14 @@ class Augmentation:
         self.name = name
         self.transform = build_transform(name, size)
 
-    def __call__(self, images: torch.Tensor, seed: int) -> torch.Tensor:
+    def __call__(self, images: torch.Tensor, seed: int, first: int = 0) -> torch.Tensor:
+        """``images`` as images ``first, first + 1, ...`` of a sequence augmented with ``seed``: a split
+        augmented batch by batch with ``first`` = the batch's offset looks the same for any batch size."""
         if images.dtype != torch.uint8 or images.ndim != 4:
             raise TypeError(f"expected a uint8 batch (N, C, H, W), got {images.dtype} {tuple(images.shape)}")
         if self.transform is None:
             return images.clone()
-        seeds = np.random.SeedSequence(seed).generate_state(len(images), np.uint64)
+        seeds = np.random.SeedSequence(seed).generate_state(first + len(images), np.uint64)[first:]
         out = []
         with torch.random.fork_rng(devices=[]):
             for img, s in zip(images, seeds):

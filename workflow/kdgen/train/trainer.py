@@ -246,9 +246,9 @@ def predict_logits(
 ) -> torch.Tensor:
     """float32 logits (N, K), on the CPU, of ``model`` in eval mode on uint8 ``images`` (N, C, H, W).
 
-    With an ``augmentation`` policy the images are seen under it, batch b drawn from ``(seed, b)``: the
-    same (seed, batch_size) give the same views (the Affinity of an augmentation compares the accuracy
-    under it with the accuracy under ``base``).
+    With an ``augmentation`` policy the images are seen under it, each image's draw a function of
+    ``(seed, its position)`` and not of the batch size (the Affinity of an augmentation compares the
+    accuracy under it with the accuracy under ``base``).
     """
     if len(images) == 0:
         raise TrainingError("cannot predict on an empty split")
@@ -257,9 +257,9 @@ def predict_logits(
     was_training = model.training
     model.eval()
     out = []
-    for b, start in enumerate(range(0, len(images), batch_size)):
+    for start in range(0, len(images), batch_size):
         x = images[start : start + batch_size]
-        x = (x if augment.transform is None else augment(x, derive_seed(seed, b))).to(device).float().div_(255)
+        x = (x if augment.transform is None else augment(x, seed, first=start)).to(device).float().div_(255)
         if channels_last:
             x = x.contiguous(memory_format=torch.channels_last)
         with autocast(device, precision):
