@@ -171,10 +171,10 @@ def identity_differences(saved: dict[str, Any], now: dict[str, Any]) -> list[str
             continue
         if isinstance(old, dict) and isinstance(new, dict):
             keys = sorted(set(old) | set(new))
-            parts = [f"{k}: {old.get(k, '(absent)')!r} -> {new.get(k, '(absent)')!r}" for k in keys if old.get(k) != new.get(k)]
-            out.append(f"{key} differ ({'; '.join(parts)})")
+            parts = [f"{k} {old.get(k, '(absent)')!r} -> {new.get(k, '(absent)')!r}" for k in keys if old.get(k) != new.get(k)]
+            out.append(f"{key}: {', '.join(parts)}")
         else:
-            out.append(f"{key} differs ({old!r} -> {new!r})")
+            out.append(f"{key}: {old!r} -> {new!r}")
     return out
 
 
@@ -378,7 +378,7 @@ def fit(
         differences = identity_differences(state.get("identity", {}), identity)
         if differences:
             raise TrainingError(
-                f"{state_path} belongs to another run, and resuming would mix the two: " + "; ".join(differences)
+                f"{state_path} belongs to another run, and resuming would mix the two; saved -> now: " + "; ".join(differences)
                 + f". Delete {state_dir} to start this run afresh, or restore the settings of the saved one."
             )
         model.load_state_dict(state["model"])
