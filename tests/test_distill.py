@@ -106,20 +106,33 @@ def test_kd_settings_are_checked():
 
 
 class Recording(KnowledgeDistillation):
-    """KD that records, per batch, the context and whether each teacher was in train mode."""
+    """KD that records, per batch, the context, the images and whether each teacher was in train mode."""
 
     def __init__(self, teachers, config=None):
         super().__init__(teachers, config)
         self.calls = []
 
     def __call__(self, model, images, labels, context):
-        self.calls.append({"context": context, "labels": labels.clone(), "training": {n: t.training for n, t in self.teachers.items()}})
+        training = {n: t.training for n, t in self.teachers.items()}
+        self.calls.append({"context": context, "labels": labels.clone(), "images": images.clone(), "training": training})
         return super().__call__(model, images, labels, context)
+
+
+class SeenImages(ClassifierTeacher):
+    """A classifier teacher that records the images it is shown."""
+
+    def __init__(self, classifier):
+        super().__init__(classifier)
+        self.seen = []
+
+    def forward(self, images, ids):
+        self.seen.append(images.clone())
+        return super().forward(images, ids)
 
 
 def test_distillation_logs_each_teacher_and_leaves_teachers_untouched(tmp_path):
     data = _data()
-    t1, t2 = build_classifier("tiny", data, seed=1), build_classifier("tiny", data, seed=2)
+    t1, t2 = build_classifier("tiny", data, seed=1), SeenImages(build_classifier("tiny", data, seed=2))
     t1.train()  # handed over in train mode: the trainer must still run it in eval mode
     before = [_weights(t1), _weights(t2)]
     method = Recording({"w": t1, "s": t2})
@@ -129,6 +142,8 @@ def test_distillation_logs_each_teacher_and_leaves_teachers_untouched(tmp_path):
     assert row["train_loss"] == pytest.approx(row["train_kd_ce"] + row["train_kd_kl"], rel=1e-6)
     assert row["train_kl_w"] != row["train_kl_s"]
     assert all(not any(c["training"].values()) for c in method.calls)
+    assert len(t2.seen) == len(method.calls) == 6  # the teachers see the student's augmented view
+    assert all(torch.equal(seen, c["images"]) for seen, c in zip(t2.seen, method.calls))
     for teacher, saved in zip((t1, t2), before):
         for k, v in teacher.state_dict().items():  # weights and BatchNorm running statistics
             assert torch.equal(v, saved[k]), k
@@ -280,6 +295,11 @@ def test_a_mismatched_resume_is_an_error_naming_what_differs(tmp_path):
     with pytest.raises(TrainingError, match=r"now: config: lr 0.05 -> 0.1\. Delete "):
         fit(build_classifier("tiny", data), *data.train, *data.val, _cfg(lr=0.1), state, method=KnowledgeDistillation({"t": teacher}), **QUIET)
     assert resume(KnowledgeDistillation({"t": teacher})).resumed_from == 1  # the same run still resumes
+    old = torch.load(state / "state.pt", weights_only=True)
+    del old["identity"]
+    atomic_torch_save(old, state / "state.pt")
+    with pytest.raises(TrainingError, match="records no run identity"):
+        resume(KnowledgeDistillation({"t": teacher}))
 
 
 # ----------------------------------------------------------------------------- augmentation

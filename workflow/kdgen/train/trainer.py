@@ -375,7 +375,10 @@ def fit(
     start_epoch, best_top1, best_epoch = 0, -1.0, -1
     if state_path.is_file():
         state = load_checkpoint(state_path)
-        differences = identity_differences(state.get("identity", {}), identity)
+        if "identity" in state:
+            differences = identity_differences(state["identity"], identity)
+        else:
+            differences = ["the saved state records no run identity (an older kdgen wrote it)"]
         if differences:
             raise TrainingError(
                 f"{state_path} belongs to another run, and resuming would mix the two; saved -> now: " + "; ".join(differences)
