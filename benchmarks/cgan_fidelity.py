@@ -35,9 +35,9 @@ from kdgen.data import synthetic
 from kdgen.data.sources import rgb_at
 from kdgen.generative.gan import GANConfig, build_gan
 from kdgen.generative.training import sample, standing_stats, train_gan
-from kdgen.models import build_model
+from kdgen.models import Normalized, build_model
 from kdgen.runtime import cpu_model
-from kdgen.train.trainer import Normalized, TrainConfig, as_rgb_batch, channel_stats, evaluate, fit
+from kdgen.train.trainer import TrainConfig, as_rgb_batch, channel_stats, evaluate, fit
 
 
 def main() -> None:

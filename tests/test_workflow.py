@@ -50,7 +50,7 @@ def expected_targets(config: dict) -> list[str]:
     for c in config.get("classifiers", []):
         for seed in c.get("seeds", [0]):
             run = f"results/train/{c['dataset']}/{c.get('subset', 'full')}/{c['arch']}/{c.get('aug', 'none')}/seed-{seed}"
-            targets += [f"{run}/{f}" for f in ("best.pt", "last.pt", "metrics.csv", "eval-val.json", "eval-test.json", "learning_curve.png", "learning_curve.pdf")]
+            targets += [f"{run}/{f}" for f in ("best.pt", "last.pt", "metrics.csv", "timing.csv", "eval-val.json", "eval-test.json", "learning_curve.png", "learning_curve.pdf")]
     return targets
 
 

@@ -2,7 +2,8 @@
 
 
 rule train_classifier:
-    """Train one classifier (dataset, subset, arch, aug, seed); best/last weights and per-epoch metrics; resumable."""
+    """Train one classifier (dataset, subset, arch, aug, seed); best/last weights, per-epoch metrics (deterministic)
+    and per-epoch seconds (timing.csv); resumable."""
 
     # The resumable state lives in <run>/.resume/ while the job runs (it must survive a killed job,
     # which a declared output would not: Snakemake deletes incomplete outputs) and is removed at the end.
@@ -12,6 +13,7 @@ rule train_classifier:
         best=f"{TRAIN}/best.pt",
         last=f"{TRAIN}/last.pt",
         metrics=f"{TRAIN}/metrics.csv",
+        timing=f"{TRAIN}/timing.csv",
     log:
         f"{TRAIN_LOGS}/train.log",
     benchmark:

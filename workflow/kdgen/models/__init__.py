@@ -8,7 +8,17 @@ from __future__ import annotations
 import importlib
 from typing import Any
 
-__all__ = ["ARCHITECTURES", "PUBLISHED_PARAMS_M", "ModelError", "build_model", "count_parameters"]
+__all__ = [
+    "ARCHITECTURES",
+    "PUBLISHED_PARAMS_M",
+    "ModelError",
+    "Normalized",
+    "build_model",
+    "cam_parts",
+    "classifier_layer",
+    "count_parameters",
+    "feature_map",
+]
 
 
 def __getattr__(name: str) -> Any:

@@ -9,11 +9,16 @@
 - ``resnet18``, ``resnet50``: torchvision's, with a CIFAR stem (3x3 stride-1 conv, no max-pool) for
   inputs of 64 px or less; ImageNet weights from a local file when the config names one.
 - ``tiny``: a two-convolution net for smoke runs.
+
+Every model of the zoo ends in global average pooling of its last feature map and one linear layer,
+so ``logits = W @ mean_hw(F(x)) + b``. :func:`cam_parts` returns ``F(x)`` (N, C, h, w) and ``W`` (K, C),
+``b`` (K,) for any of them (and for a :class:`Normalized` wrapper): the class activation map of class k
+is ``sum_c W[k, c] F(x)[:, c]`` (Zhou et al., CVPR 2016).
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from pathlib import Path
 
 import torch
@@ -92,9 +97,11 @@ class CifarResNet(nn.Module):
         self.fc = nn.Linear(out_planes, num_classes)
         _kaiming_init(self)
 
+    def feature_map(self, x: torch.Tensor) -> torch.Tensor:
+        return self.layers(torch.relu(self.bn1(self.conv1(x))))
+
     def forward(self, x: torch.Tensor) -> torch.Tensor:
-        x = self.layers(torch.relu(self.bn1(self.conv1(x))))
-        return self.fc(torch.flatten(self.pool(x), 1))
+        return self.fc(torch.flatten(self.pool(self.feature_map(x)), 1))
 
 
 # ----------------------------------------------------------------------------- wide ResNets
@@ -134,9 +141,11 @@ class WideResNet(nn.Module):
         self.fc = nn.Linear(out_planes, num_classes)
         _kaiming_init(self)
 
+    def feature_map(self, x: torch.Tensor) -> torch.Tensor:
+        return torch.relu(self.bn(self.blocks(self.conv1(x))))
+
     def forward(self, x: torch.Tensor) -> torch.Tensor:
-        x = torch.relu(self.bn(self.blocks(self.conv1(x))))
-        return self.fc(torch.flatten(self.pool(x), 1))
+        return self.fc(torch.flatten(self.pool(self.feature_map(x)), 1))
 
 
 # ----------------------------------------------------------------------------- small nets and torchvision
@@ -152,6 +161,9 @@ class TinyNet(nn.Module):
             nn.Conv2d(16, 32, 3, padding=1, bias=False), nn.BatchNorm2d(32), nn.ReLU(), nn.AdaptiveAvgPool2d(1),
         )
         self.fc = nn.Linear(32, num_classes)
+
+    def feature_map(self, x: torch.Tensor) -> torch.Tensor:
+        return self.features[:-1](x)  # all but the global pooling
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         return self.fc(torch.flatten(self.features(x), 1))
@@ -196,6 +208,68 @@ ARCHITECTURES: dict[str, Callable[[int, int], nn.Module]] = {
     "resnet50": lambda c, s: _torchvision_resnet("resnet50", c, s),
     "tiny": lambda c, s: TinyNet(c),
 }
+
+# ----------------------------------------------------------------------------- input standardisation
+
+
+class Normalized(nn.Module):
+    """A classifier that takes images in [0, 1] and standardises them with stored channel statistics."""
+
+    def __init__(self, backbone: nn.Module, mean: Sequence[float], std: Sequence[float]) -> None:
+        super().__init__()
+        self.backbone = backbone
+        self.register_buffer("mean", torch.tensor(mean, dtype=torch.float32).view(1, -1, 1, 1))
+        self.register_buffer("std", torch.tensor(std, dtype=torch.float32).view(1, -1, 1, 1))
+
+    def standardize(self, x: torch.Tensor) -> torch.Tensor:
+        return (x - self.mean) / self.std
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        return self.backbone(self.standardize(x))
+
+
+# ----------------------------------------------------------------------------- class activation maps
+
+
+def feature_map(model: nn.Module, x: torch.Tensor) -> torch.Tensor:
+    """The last feature map (N, C, h, w) of a zoo model, the tensor its global pooling averages."""
+    import torchvision
+
+    if isinstance(model, Normalized):
+        return feature_map(model.backbone, model.standardize(x))
+    if isinstance(model, (CifarResNet, WideResNet, TinyNet)):
+        return model.feature_map(x)
+    if isinstance(model, torchvision.models.ResNet):
+        x = model.maxpool(model.relu(model.bn1(model.conv1(x))))
+        return model.layer4(model.layer3(model.layer2(model.layer1(x))))
+    if isinstance(model, torchvision.models.MobileNetV2):
+        return model.features(x)
+    if isinstance(model, torchvision.models.ShuffleNetV2):
+        x = model.stage4(model.stage3(model.stage2(model.maxpool(model.conv1(x)))))
+        return model.conv5(x)
+    raise ModelError(f"no feature-map accessor for {type(model).__name__}; add one to kdgen.models.zoo.feature_map")
+
+
+def classifier_layer(model: nn.Module) -> nn.Linear:
+    """The linear layer that maps a zoo model's pooled last feature map to its logits."""
+    if isinstance(model, Normalized):
+        return classifier_layer(model.backbone)
+    head = getattr(model, "fc", None)
+    if head is None and isinstance(getattr(model, "classifier", None), nn.Sequential):
+        head = model.classifier[-1]  # MobileNetV2: dropout, linear
+    if not isinstance(head, nn.Linear):
+        raise ModelError(f"no linear classifier found on {type(model).__name__}")
+    return head
+
+
+def cam_parts(model: nn.Module, x: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
+    """``(features (N, C, h, w), weight (K, C), bias (K,))`` of a zoo model on ``x``; in eval mode
+    ``model(x) == features.mean((2, 3)) @ weight.T + bias``."""
+    head = classifier_layer(model)
+    bias = head.bias if head.bias is not None else torch.zeros(head.out_features, device=head.weight.device)
+    return feature_map(model, x), head.weight, bias
+
+
 def load_pretrained(model: nn.Module, path: str | Path) -> list[str]:
     """Load ImageNet weights from a local state-dict file; tensors whose shape differs (the classifier,
     an adapted stem) are skipped. Returns the names of the skipped tensors."""

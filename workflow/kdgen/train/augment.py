@@ -5,21 +5,29 @@ Policies by config name:
 ``none``            the images as they are;
 ``base``            RandomResizedCrop (scale 0.2-1) only: the reference view of Affinity;
 ``weak``            RandomResizedCrop (scale 0.2-1), horizontal flip, rotation up to 15 degrees;
-``strong``          the same crop and flip, AutoAugment (CIFAR-10 policy), one Cutout-style hole whose
-                    side is 16/224 of the image side (as at ImageNet scale), at least one pixel;
+``strong``          ``weak`` (crop, flip, rotation), then AutoAugment (CIFAR-10 policy), then one Cutout-style
+                    hole whose side is 16/224 of the image side (as at ImageNet scale), at least one pixel:
+                    the paper's strong augmentation (Guo et al., lfkd);
 ``randaugment-N-M`` crop and flip, then RandAugment with N operations at magnitude M (0-30);
-``ladder-K``        a strength ladder for config axes: crop and flip, then RandAugment(2, 3K), K = 0..10
-                    (K = 0 is crop and flip alone: RandAugment at magnitude 0 changes nothing).
+``ladder-K``        a strength ladder for config axes: crop and flip, then RandAugment(2, 3K), K = 1..10;
+                    ``ladder-0`` is crop and flip alone. RandAugment at magnitude 0 is *not* the identity:
+                    its magnitude-free operations (AutoContrast, Equalize) and Solarize (whose threshold is
+                    the maximum at magnitude 0 and still inverts pure-white pixels) change many images, so
+                    the ladder's first rung leaves RandAugment out rather than running it at magnitude 0.
 
-v2 transforms draw one set of parameters per call, so each image is transformed on its own. Every
-draw comes from the seed passed in (the global torch generator is forked and restored), so a batch's
-augmentation is a function of (policy, images, seed).
+v2 transforms draw one set of parameters per call, so each image is transformed on its own, from its
+own seed: image i of a batch augmented with seed s draws from the i-th word of ``SeedSequence(s)``
+(the global torch generator is forked and restored). So a batch's augmentation is a function of
+(policy, images, seed), and two policies that share a prefix (``ladder-K`` and ``ladder-0``: crop and
+flip) draw the same prefix for each image: ``ladder-0`` with seed s is exactly the crop-only view that
+``ladder-K`` with seed s then transforms further.
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable
 
+import numpy as np
 import torch
 from torchvision.transforms import v2
 
@@ -34,6 +42,10 @@ class AugmentationError(ValueError):
 
 def _crop(size: int) -> Transform:
     return v2.RandomResizedCrop(size, scale=(0.2, 1.0), antialias=True)
+
+
+def _weak(size: int) -> list[Transform]:
+    return [_crop(size), v2.RandomHorizontalFlip(), v2.RandomRotation(15)]
 
 
 def _cutout(size: int) -> Transform:
@@ -53,9 +65,9 @@ def build_transform(name: str, size: int) -> Transform | None:
     if name == "base":
         return _crop(size)
     if name == "weak":
-        return v2.Compose([_crop(size), flip, v2.RandomRotation(15)])
+        return v2.Compose(_weak(size))
     if name == "strong":
-        return v2.Compose([_crop(size), flip, v2.AutoAugment(v2.AutoAugmentPolicy.CIFAR10), _cutout(size)])
+        return v2.Compose([*_weak(size), v2.AutoAugment(v2.AutoAugmentPolicy.CIFAR10), _cutout(size)])
     kind, *values = name.split("-")
     if kind == "randaugment":
         n, m = map(int, values)
@@ -73,11 +85,19 @@ class Augmentation:
         self.name = name
         self.transform = build_transform(name, size)
 
-    def __call__(self, images: torch.Tensor, seed: int) -> torch.Tensor:
+    def __call__(self, images: torch.Tensor, seed: int, first: int = 0) -> torch.Tensor:
+        """``images`` as images ``first, first + 1, ...`` of a sequence augmented with ``seed``: a split
+        augmented batch by batch with ``first`` = the batch's offset looks the same for any batch size."""
         if images.dtype != torch.uint8 or images.ndim != 4:
             raise TypeError(f"expected a uint8 batch (N, C, H, W), got {images.dtype} {tuple(images.shape)}")
         if self.transform is None:
             return images.clone()
+        seeds = np.random.SeedSequence(seed).generate_state(first + len(images), np.uint64)[first:]
+        out = []
         with torch.random.fork_rng(devices=[]):
-            torch.manual_seed(seed)
-            return torch.stack([self.transform(img) for img in images])
+            for img, s in zip(images, seeds):
+                # the CPU generator v2 draws from; torch.manual_seed also visits every accelerator backend
+                # and costs ~100x more, which matters once per image
+                torch.default_generator.manual_seed(int(s))
+                out.append(self.transform(img))
+        return torch.stack(out)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import os
 import shutil
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -13,20 +13,28 @@ import pandas as pd
 import torch
 
 from kdgen.data.store import load_dataset
-from kdgen.models import build_model
+from kdgen.models.zoo import Normalized, build_model
 from kdgen.runtime import atomic_path, atomic_torch_save
-from kdgen.train.trainer import Normalized, TrainResult, as_rgb_batch, channel_stats, derive_seed, load_checkpoint
+from kdgen.train.trainer import TrainResult, as_rgb_batch, channel_stats, derive_seed, load_checkpoint
 
 
 @dataclass
 class SplitData:
-    """uint8 images (N, 3, H, W) and int64 labels of the train subset, val and test splits."""
+    """uint8 images (N, 3, H, W) and int64 labels of the train subset, val and test splits, and the
+    dataset-level ids (indices into the materialised dataset) of each split's images, by split name."""
 
     train: tuple[torch.Tensor, torch.Tensor]
     val: tuple[torch.Tensor, torch.Tensor]
     test: tuple[torch.Tensor, torch.Tensor]
     num_classes: int
     image_size: int
+    ids: dict[str, torch.Tensor] = field(default_factory=dict)
+
+    def split_ids(self, split: str) -> torch.Tensor:
+        """The dataset-level ids of ``split``'s images; their positions when the data came without ids."""
+        if split in self.ids:
+            return self.ids[split]
+        return torch.arange(len(getattr(self, split)[0]))
 
 
 def load_split_data(images_path: str, manifest_path: str, splits_path: str, subset_path: str | None = None) -> SplitData:
@@ -40,7 +48,8 @@ def load_split_data(images_path: str, manifest_path: str, splits_path: str, subs
     def take(i: np.ndarray) -> tuple[torch.Tensor, torch.Tensor]:
         return as_rgb_batch(ds.images[i]), torch.from_numpy(ds.labels[i])
 
-    return SplitData(take(idx["train"]), take(idx["val"]), take(idx["test"]), len(ds.classes), ds.images.shape[1])
+    ids = {k: torch.from_numpy(v.astype(np.int64)) for k, v in idx.items()}
+    return SplitData(take(idx["train"]), take(idx["val"]), take(idx["test"]), len(ds.classes), ds.images.shape[1], ids)
 
 
 def build_classifier(arch: str, data: SplitData, seed: int = 0, weights: str | None = None) -> Normalized:
@@ -57,7 +66,7 @@ def classifier_meta(arch: str, data: SplitData) -> dict[str, Any]:
 
 
 def load_classifier(path: str | os.PathLike[str]) -> tuple[Normalized, dict[str, Any]]:
-    """Rebuild a classifier from a checkpoint written by :func:`save_outputs` (weights only)."""
+    """Rebuild a classifier from a checkpoint written by :func:`save_outputs` (weights only), in eval mode."""
     ckpt = load_checkpoint(path)
     meta = ckpt["meta"]
     model = Normalized(build_model(meta["arch"], meta["num_classes"], meta["image_size"]), [0.0] * 3, [1.0] * 3)
@@ -73,8 +82,11 @@ def save_outputs(
     best_path: str | os.PathLike[str],
     last_path: str | os.PathLike[str],
     metrics_path: str | os.PathLike[str],
+    timing_path: str | os.PathLike[str] | None = None,
 ) -> None:
-    """Write the best-validation and last checkpoints and the per-epoch metrics; drop the resume state."""
+    """Write the best-validation and last checkpoints, the per-epoch metrics (no wall-clock values: the
+    same config gives the same bytes) and, when ``timing_path`` is given, the seconds of each epoch;
+    drop the resume state."""
     state_dir = Path(state_dir)
     best = load_checkpoint(state_dir / "best.pt")
     atomic_torch_save({**best, "meta": meta}, best_path)
@@ -82,4 +94,7 @@ def save_outputs(
     atomic_torch_save({"model": model.state_dict(), "epoch": last["epoch"], "val_top1": last["val_top1"], "meta": meta}, last_path)
     with atomic_path(metrics_path) as tmp:
         pd.DataFrame(result.history).to_csv(tmp, index=False)
+    if timing_path is not None:
+        with atomic_path(timing_path) as tmp:
+            pd.DataFrame(result.timing, columns=["epoch", "seconds"]).to_csv(tmp, index=False)
     shutil.rmtree(state_dir)

@@ -1,16 +1,31 @@
-"""A resumable, deterministic classifier trainer with a hook for extra loss terms and frozen models.
+"""A resumable, deterministic classifier trainer with a hook for extra loss terms and guarded teachers.
 
 The loop knows nothing of the method it trains. A *method* is any callable
-``method(model, images, labels) -> (logits, {name: loss})``: the trainer sums the named losses,
-back-propagates the sum, and logs each term by name (``train_<name>`` columns). Frozen models that a
-method consults (a distillation method's teachers) are passed as ``frozen=[...]``: the trainer moves
-them to the device, keeps them in eval mode and out of the optimizer. Plain cross-entropy is
-:class:`CrossEntropy`; a distillation method is a new class with the same call, not a copy of the loop.
+``method(model, images, labels, context) -> (logits, {name: loss}[, {name: value}])``: the trainer sums
+the named losses, back-propagates the sum, and logs each term by name (``train_<name>`` columns); an
+optional third dict holds values that are logged the same way but not added to the loss (a
+distillation method's per-teacher KL). ``context`` is a :class:`BatchContext`: the dataset-level ids
+of the batch's images (so a teacher over per-image embeddings can look its batch up), the epoch and
+the step. Plain cross-entropy is :class:`CrossEntropy`; distillation is
+:class:`kdgen.distill.kd.KnowledgeDistillation`, a method with the same call, not a copy of the loop.
+
+Teachers are the trainer's to protect: a method that consults other models lists them in its
+``teachers`` mapping (and ``frozen=[...]`` adds more). The trainer moves them to the device, takes them
+out of the gradient (``requires_grad`` False, never in the optimizer) and puts them in eval mode at
+the start of every epoch, so their BatchNorm statistics cannot drift; ``TrainConfig.teacher_mode =
+"train"`` reproduces published code that ran its teachers in train mode (batch statistics, drifting
+running averages), for comparison.
 
 Determinism: the batch order of epoch e is drawn from ``(seed, e)``, the augmentation of batch b
 from ``(seed, e, b)``, and the global torch generator is re-seeded from ``(seed, e)`` at the start of
 every epoch. So the same config and seed give the same metrics on CPU, and a run resumed from the
-state saved at the end of epoch e continues exactly as an uninterrupted one.
+state saved at the end of epoch e continues exactly as an uninterrupted one. The per-epoch metrics
+hold no wall-clock values (two runs of one config give the same bytes); seconds per epoch are
+returned apart, in :attr:`TrainResult.timing`.
+
+Resume never mixes runs: the state records the run's identity (the training config, the method and
+its settings, a hash of each teacher's state dict, hashes of the training images, labels and ids and
+of the validation split), and a state of another identity is an error that names what differs.
 """
 
 from __future__ import annotations
@@ -30,6 +45,7 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
+from kdgen.models.zoo import Normalized  # noqa: F401 - moved to the zoo; callers of old import it from here
 from kdgen.runtime import atomic_torch_save
 from kdgen.train.augment import Augmentation
 
@@ -57,13 +73,33 @@ class TrainConfig:
     seed: int = 0
     device: str = "cpu"
     precision: str = "fp32"  # fp32 | bf16
+    teacher_mode: str = "eval"  # eval | train (the teachers' BatchNorm mode during training)
 
-    def fingerprint(self) -> str:
-        return hashlib.sha256(json.dumps(asdict(self), sort_keys=True).encode()).hexdigest()[:16]
+
+@dataclass(frozen=True)
+class BatchContext:
+    """What a method may need beyond the batch itself.
+
+    ``ids``: the dataset-level ids of the batch's images, in the order of ``images`` (int64, on CPU);
+    ``epoch``: 0-based epoch; ``batch``: the batch's index within the epoch; ``step``: optimizer steps
+    taken before this batch since the start of training.
+    """
+
+    ids: torch.Tensor
+    epoch: int
+    batch: int
+    step: int
+
+
+MethodOutput = tuple[torch.Tensor, dict[str, torch.Tensor]] | tuple[torch.Tensor, dict[str, torch.Tensor], dict[str, torch.Tensor]]
 
 
 class Method(Protocol):
-    def __call__(self, model: nn.Module, images: torch.Tensor, labels: torch.Tensor) -> tuple[torch.Tensor, dict[str, torch.Tensor]]: ...
+    """A training method. Optional attributes the trainer reads: ``teachers`` (a mapping of names to the
+    models it consults, which the trainer guards) and ``settings()`` (plain values that define the
+    method, part of the run's identity)."""
+
+    def __call__(self, model: nn.Module, images: torch.Tensor, labels: torch.Tensor, context: BatchContext) -> MethodOutput: ...
 
 
 class CrossEntropy:
@@ -72,22 +108,74 @@ class CrossEntropy:
     def __init__(self, label_smoothing: float = 0.0) -> None:
         self.label_smoothing = label_smoothing
 
-    def __call__(self, model: nn.Module, images: torch.Tensor, labels: torch.Tensor) -> tuple[torch.Tensor, dict[str, torch.Tensor]]:
+    def settings(self) -> dict[str, Any]:
+        return {"label_smoothing": self.label_smoothing}
+
+    def __call__(
+        self, model: nn.Module, images: torch.Tensor, labels: torch.Tensor, context: BatchContext | None = None
+    ) -> MethodOutput:
         logits = model(images)
         return logits, {"ce": F.cross_entropy(logits, labels, label_smoothing=self.label_smoothing)}
 
 
-class Normalized(nn.Module):
-    """A classifier that takes images in [0, 1] and standardises them with stored channel statistics."""
+def method_teachers(method: Any) -> dict[str, nn.Module]:
+    """The models a method consults, by name (its ``teachers`` attribute; empty when it has none)."""
+    return dict(getattr(method, "teachers", None) or {})
 
-    def __init__(self, backbone: nn.Module, mean: Sequence[float], std: Sequence[float]) -> None:
-        super().__init__()
-        self.backbone = backbone
-        self.register_buffer("mean", torch.tensor(mean, dtype=torch.float32).view(1, -1, 1, 1))
-        self.register_buffer("std", torch.tensor(std, dtype=torch.float32).view(1, -1, 1, 1))
 
-    def forward(self, x: torch.Tensor) -> torch.Tensor:
-        return self.backbone((x - self.mean) / self.std)
+def tensor_digest(*tensors: torch.Tensor) -> str:
+    """A SHA-256 (16 hex digits) of the dtypes, shapes and bytes of ``tensors``."""
+    h = hashlib.sha256()
+    for t in tensors:
+        t = t.detach().cpu().contiguous()
+        h.update(f"{t.dtype}{tuple(t.shape)}".encode())
+        h.update(t.reshape(-1).view(torch.uint8).numpy().tobytes())
+    return h.hexdigest()[:16]
+
+
+def state_digest(module: nn.Module) -> str:
+    """A hash of a model's state dict (names, dtypes, shapes, values of parameters and buffers)."""
+    state = module.state_dict()
+    h = hashlib.sha256()
+    for name in sorted(state):
+        h.update(name.encode())
+        h.update(tensor_digest(state[name]).encode())
+    return h.hexdigest()[:16]
+
+
+def run_identity(
+    cfg: TrainConfig,
+    method: Any,
+    teachers: dict[str, nn.Module],
+    train: tuple[torch.Tensor, torch.Tensor, torch.Tensor],
+    val: tuple[torch.Tensor, torch.Tensor],
+) -> dict[str, Any]:
+    """What makes a training run the same run: resuming is allowed only between equal identities."""
+    settings = method.settings() if hasattr(method, "settings") else {}
+    return {
+        "config": asdict(cfg),
+        "method": f"{type(method).__module__}.{type(method).__qualname__}",
+        "method settings": json.loads(json.dumps(settings, sort_keys=True)),
+        "teachers": {name: state_digest(m) for name, m in sorted(teachers.items())},
+        "training data": tensor_digest(*train),
+        "validation data": tensor_digest(*val),
+    }
+
+
+def identity_differences(saved: dict[str, Any], now: dict[str, Any]) -> list[str]:
+    """Human-readable differences between two run identities (empty when they are equal)."""
+    out = []
+    for key, new in now.items():
+        old = saved.get(key)
+        if old == new:
+            continue
+        if isinstance(old, dict) and isinstance(new, dict):
+            keys = sorted(set(old) | set(new))
+            parts = [f"{k} {old.get(k, '(absent)')!r} -> {new.get(k, '(absent)')!r}" for k in keys if old.get(k) != new.get(k)]
+            out.append(f"{key}: {', '.join(parts)}")
+        else:
+            out.append(f"{key}: {old!r} -> {new!r}")
+    return out
 
 
 def channel_stats(images: torch.Tensor) -> tuple[list[float], list[float]]:
@@ -146,6 +234,40 @@ def autocast(device: torch.device, precision: str) -> torch.autocast:
 
 
 @torch.no_grad()
+def predict_logits(
+    model: nn.Module,
+    images: torch.Tensor,
+    batch_size: int = 512,
+    device: str | torch.device = "cpu",
+    precision: str = "fp32",
+    channels_last: bool = False,
+    augmentation: str = "none",
+    seed: int = 0,
+) -> torch.Tensor:
+    """float32 logits (N, K), on the CPU, of ``model`` in eval mode on uint8 ``images`` (N, C, H, W).
+
+    With an ``augmentation`` policy the images are seen under it, each image's draw a function of
+    ``(seed, its position)`` and not of the batch size (the Affinity of an augmentation compares the
+    accuracy under it with the accuracy under ``base``).
+    """
+    if len(images) == 0:
+        raise TrainingError("cannot predict on an empty split")
+    device = resolve_device(str(device))
+    augment = Augmentation(augmentation, images.shape[-1])
+    was_training = model.training
+    model.eval()
+    out = []
+    for start in range(0, len(images), batch_size):
+        x = images[start : start + batch_size]
+        x = (x if augment.transform is None else augment(x, seed, first=start)).to(device).float().div_(255)
+        if channels_last:
+            x = x.contiguous(memory_format=torch.channels_last)
+        with autocast(device, precision):
+            out.append(model(x).float().cpu())
+    model.train(was_training)
+    return torch.cat(out)
+
+
 def evaluate(
     model: nn.Module,
     images: torch.Tensor,
@@ -158,35 +280,19 @@ def evaluate(
     """Loss, top-1 and top-5 accuracy (%) and per-class top-1 of ``model`` on uint8 ``images``."""
     if len(images) == 0:
         raise TrainingError("cannot evaluate on an empty split")
-    device = resolve_device(str(device))
-    was_training = model.training
-    model.eval()
-    num_classes, loss_sum, top1, top5 = None, 0.0, 0, 0
-    correct_per_class: torch.Tensor | None = None
-    for start in range(0, len(images), batch_size):
-        x = images[start : start + batch_size].to(device).float().div_(255)
-        if channels_last:
-            x = x.contiguous(memory_format=torch.channels_last)
-        y = labels[start : start + batch_size].to(device)
-        with autocast(device, precision):
-            logits = model(x)
-        logits = logits.float()
-        num_classes = logits.shape[1]
-        loss_sum += float(F.cross_entropy(logits, y, reduction="sum"))
-        ranked = logits.topk(min(5, num_classes), dim=1).indices
-        hit1 = ranked[:, 0] == y
-        top1 += int(hit1.sum())
-        top5 += int((ranked == y[:, None]).any(1).sum())
-        counts = torch.bincount(y[hit1].cpu(), minlength=num_classes)
-        correct_per_class = counts if correct_per_class is None else correct_per_class + counts
-    model.train(was_training)
+    logits = predict_logits(model, images, batch_size, device, precision, channels_last)
+    labels = labels.cpu()
+    num_classes = logits.shape[1]
+    ranked = logits.topk(min(5, num_classes), dim=1).indices
+    hit1 = ranked[:, 0] == labels
     n = len(images)
     totals = torch.bincount(labels, minlength=num_classes).clamp_min(1)
+    correct_per_class = torch.bincount(labels[hit1], minlength=num_classes)
     return {
         "n": n,
-        "loss": loss_sum / n,
-        "top1": 100.0 * top1 / n,
-        "top5": 100.0 * top5 / n,
+        "loss": float(F.cross_entropy(logits, labels, reduction="sum")) / n,
+        "top1": 100.0 * int(hit1.sum()) / n,
+        "top5": 100.0 * int((ranked == labels[:, None]).any(1).sum()) / n,
         "per_class_top1": (100.0 * correct_per_class / totals).tolist(),
     }
 
@@ -198,10 +304,20 @@ def load_checkpoint(path: str | os.PathLike[str]) -> dict[str, Any]:
 
 @dataclass
 class TrainResult:
-    history: list[dict[str, float]]
+    history: list[dict[str, float]]  # per-epoch metrics: a function of the config alone
     best_epoch: int
     best_val_top1: float
     resumed_from: int  # epochs already done when this call started (0 = fresh)
+    timing: list[dict[str, float]] = field(default_factory=list)  # per epoch: epoch, seconds (wall clock)
+
+
+def guard_teachers(teachers: dict[str, nn.Module], mode: str) -> None:
+    """Take ``teachers`` out of the gradient and put them in ``mode`` (eval, or train to reproduce
+    published code that ran its teachers with batch statistics)."""
+    if mode not in ("eval", "train"):
+        raise TrainingError(f"unknown teacher_mode {mode!r}; expected eval or train")
+    for m in teachers.values():
+        m.requires_grad_(False).train(mode == "train")
 
 
 def fit(
@@ -216,22 +332,36 @@ def fit(
     frozen: Sequence[nn.Module] = (),
     progress: bool = True,
     log: Callable[[str], None] = print,
+    train_ids: torch.Tensor | None = None,
 ) -> TrainResult:
     """Train ``model`` in place; keep the resumable state in ``state_dir``.
 
-    ``state_dir`` holds ``state.pt`` (model, optimizer, epoch, history; written atomically at the end
-    of every epoch) and ``best.pt`` (the weights of the best validation top-1 so far). A call that
-    finds a ``state.pt`` of the same config continues after its epoch; one of another config starts
-    over. At the end ``model`` holds the weights of the last epoch.
+    ``train_ids`` are the dataset-level ids of the training images (default: their positions), passed
+    to the method batch by batch. The method's ``teachers`` and the ``frozen`` models are guarded (see
+    the module docstring). ``state_dir`` holds ``state.pt`` (model, optimizer, epoch, history, the
+    run's identity; written atomically at the end of every epoch) and ``best.pt`` (the weights of the
+    best validation top-1 so far). A call that finds a ``state.pt`` of the same run continues after its
+    epoch; one of another run raises :class:`TrainingError` naming what differs. At the end ``model``
+    holds the weights of the last epoch.
     """
     if len(train_images) < 2:
         raise TrainingError(f"need at least two training images, got {len(train_images)}")
+    if train_ids is None:
+        train_ids = torch.arange(len(train_images))
+    train_ids = torch.as_tensor(train_ids, dtype=torch.int64).cpu()
+    if train_ids.shape != (len(train_images),):
+        raise TrainingError(f"train_ids has shape {tuple(train_ids.shape)}; expected one id per training image ({len(train_images)},)")
     device = resolve_device(cfg.device)
     method = method or CrossEntropy(cfg.label_smoothing)
+    teachers = {f"frozen{i}": m for i, m in enumerate(frozen)}
+    teachers.update(method_teachers(method))
+    teachers = {name: m for name, m in teachers.items() if m is not model}
+    guard_teachers(teachers, cfg.teacher_mode)
+    identity = run_identity(cfg, method, teachers, (train_images, train_labels, train_ids), (val_images, val_labels))
     memory_format = torch.channels_last if cfg.channels_last else torch.contiguous_format
     model.to(device=device, memory_format=memory_format)
-    for m in frozen:
-        m.to(device=device, memory_format=memory_format).eval().requires_grad_(False)
+    for m in teachers.values():
+        m.to(device=device, memory_format=memory_format)
     optimizer = make_optimizer(model, cfg)
     steps_per_epoch = max(len(train_images) // cfg.batch_size + (len(train_images) % cfg.batch_size >= 2), 1)
     scheduler = torch.optim.lr_scheduler.LambdaLR(optimizer, lambda step: lr_factor(step, steps_per_epoch, cfg))
@@ -241,18 +371,27 @@ def fit(
     state_dir.mkdir(parents=True, exist_ok=True)
     state_path, best_path = state_dir / "state.pt", state_dir / "best.pt"
     history: list[dict[str, float]] = []
+    timing: list[dict[str, float]] = []
     start_epoch, best_top1, best_epoch = 0, -1.0, -1
     if state_path.is_file():
         state = load_checkpoint(state_path)
-        if state["fingerprint"] == cfg.fingerprint() and state["num_train"] == len(train_images):
-            model.load_state_dict(state["model"])
-            optimizer.load_state_dict(state["optimizer"])
-            scheduler.load_state_dict(state["scheduler"])
-            history, start_epoch = state["history"], state["epoch"] + 1
-            best_top1, best_epoch = state["best_val_top1"], state["best_epoch"]
-            log(f"resuming after epoch {state['epoch'] + 1} of {cfg.epochs} from {state_path}")
+        if "identity" in state:
+            differences = identity_differences(state["identity"], identity)
         else:
-            log(f"ignoring {state_path}: it belongs to another config or training set")
+            differences = ["the saved state records no run identity (an older kdgen wrote it)"]
+        if differences:
+            raise TrainingError(
+                f"{state_path} belongs to another run, and resuming would mix the two; saved -> now: " + "; ".join(differences)
+                + f". Delete {state_dir} to start this run afresh, or restore the settings of the saved one."
+            )
+        model.load_state_dict(state["model"])
+        optimizer.load_state_dict(state["optimizer"])
+        scheduler.load_state_dict(state["scheduler"])
+        for name, teacher_state in state.get("teachers", {}).items():
+            teachers[name].load_state_dict(teacher_state)  # train-mode teachers: their drifted statistics
+        history, timing, start_epoch = state["history"], state["timing"], state["epoch"] + 1
+        best_top1, best_epoch = state["best_val_top1"], state["best_epoch"]
+        log(f"resuming after epoch {state['epoch'] + 1} of {cfg.epochs} from {state_path}")
 
     for epoch in range(start_epoch, cfg.epochs):
         began = time.perf_counter()
@@ -261,6 +400,7 @@ def fit(
         batches = [order[i : i + cfg.batch_size] for i in range(0, len(order), cfg.batch_size)]
         batches = [b for b in batches if len(b) >= 2]  # batch norm needs two samples
         model.train()
+        guard_teachers(teachers, cfg.teacher_mode)
         sums: dict[str, float] = {}
         correct, seen = 0, 0
         iterator: Any = enumerate(batches)
@@ -272,8 +412,9 @@ def fit(
             x = augment(train_images[idx], derive_seed(cfg.seed, epoch, b, 2)).to(device).float().div_(255)
             x = x.contiguous(memory_format=memory_format)
             y = train_labels[idx].to(device)
+            context = BatchContext(ids=train_ids[idx], epoch=epoch, batch=b, step=epoch * steps_per_epoch + b)
             with autocast(device, cfg.precision):
-                logits, losses = method(model, x, y)
+                logits, losses, *extra = method(model, x, y, context)
             loss = sum(losses.values())
             optimizer.zero_grad(set_to_none=True)
             loss.backward()
@@ -282,7 +423,7 @@ def fit(
             n = len(idx)
             seen += n
             correct += int((logits.detach().argmax(1) == y).sum())
-            for name, value in {"loss": loss, **losses}.items():
+            for name, value in {"loss": loss, **losses, **(extra[0] if extra else {})}.items():
                 sums[name] = sums.get(name, 0.0) + float(value.detach()) * n
         val = evaluate(model, val_images, val_labels, cfg.eval_batch_size, device, cfg.precision, cfg.channels_last)
         row = {
@@ -293,9 +434,9 @@ def fit(
             "val_loss": val["loss"],
             "val_top1": val["top1"],
             "val_top5": val["top5"],
-            "seconds": time.perf_counter() - began,
         }
         history.append(row)
+        timing.append({"epoch": epoch + 1, "seconds": time.perf_counter() - began})
         if val["top1"] > best_top1:
             best_top1, best_epoch = val["top1"], epoch + 1
             atomic_torch_save({"model": model.state_dict(), "epoch": epoch + 1, "val_top1": val["top1"]}, best_path)
@@ -304,17 +445,20 @@ def fit(
                 "model": model.state_dict(),
                 "optimizer": optimizer.state_dict(),
                 "scheduler": scheduler.state_dict(),
+                "teachers": {name: m.state_dict() for name, m in teachers.items()} if cfg.teacher_mode == "train" else {},
                 "epoch": epoch,
                 "history": history,
+                "timing": timing,
                 "best_val_top1": best_top1,
                 "best_epoch": best_epoch,
-                "fingerprint": cfg.fingerprint(),
-                "num_train": len(train_images),
+                "identity": identity,
             },
             state_path,
         )
         log(
             f"epoch {epoch + 1}/{cfg.epochs}: train loss {row['train_loss']:.4f} top-1 {row['train_top1']:.2f} | "
-            f"val loss {row['val_loss']:.4f} top-1 {row['val_top1']:.2f} top-5 {row['val_top5']:.2f} | {row['seconds']:.1f}s"
+            f"val loss {row['val_loss']:.4f} top-1 {row['val_top1']:.2f} top-5 {row['val_top5']:.2f} | {timing[-1]['seconds']:.1f}s"
         )
-    return TrainResult(history, best_epoch, best_top1, start_epoch)
+    for m in teachers.values():
+        m.eval()
+    return TrainResult(history, best_epoch, best_top1, start_epoch, timing)

@@ -1,0 +1,107 @@
+"""Teachers for distillation: anything that maps a batch's images and dataset-level ids to logits.
+
+- :class:`ClassifierTeacher`: an image classifier, usually a trained checkpoint of this workflow
+  (:meth:`ClassifierTeacher.from_checkpoint`); it sees the images (the student's augmented view) and
+  ignores the ids.
+- :class:`EmbeddingTeacher`: a head over a per-id embedding table (a CLIP teacher over precomputed
+  per-image embeddings); it ignores the images and looks its batch up by id.
+
+The trainer guards every teacher a method lists (no gradients, eval mode each epoch), so the classes
+here hold no training logic.
+"""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import torch
+from torch import nn
+
+
+class TeacherError(RuntimeError):
+    """A teacher that cannot be built: an unreadable checkpoint, ids its table does not hold."""
+
+
+class Teacher(nn.Module):
+    """The teacher interface: ``teacher(images, ids) -> logits (N, K)``."""
+
+    def forward(self, images: torch.Tensor, ids: torch.Tensor) -> torch.Tensor:  # pragma: no cover - interface
+        raise NotImplementedError
+
+
+class ClassifierTeacher(Teacher):
+    """An image classifier as a teacher; ``source`` names the checkpoint it came from, if any."""
+
+    def __init__(self, classifier: nn.Module, source: str | None = None) -> None:
+        super().__init__()
+        self.classifier = classifier
+        self.source = source
+
+    @classmethod
+    def from_checkpoint(cls, path: str | os.PathLike[str]) -> ClassifierTeacher:
+        """A teacher from a classifier checkpoint written by :func:`kdgen.train.classifier.save_outputs`;
+        a file that is missing or not such a checkpoint is a :class:`TeacherError` naming the file."""
+        from kdgen.train.classifier import load_classifier
+
+        path = Path(path)
+        if not path.is_file():
+            raise TeacherError(f"teacher checkpoint {path} not found: train the teacher first or fix the path")
+        try:
+            model, _ = load_classifier(path)
+        except Exception as exc:  # any failure is reported with the file's name
+            raise TeacherError(
+                f"teacher checkpoint {path} cannot be loaded ({type(exc).__name__}: {exc}); expected a classifier "
+                "checkpoint with 'model' and 'meta' written by the train_classifier rule"
+            ) from exc
+        return cls(model, str(path))
+
+    def forward(self, images: torch.Tensor, ids: torch.Tensor) -> torch.Tensor:
+        return self.classifier(images)
+
+
+class EmbeddingTeacher(Teacher):
+    """A head over a per-id embedding table: ``logits = head(embeddings[row(id)])``.
+
+    ``embeddings`` (R, D) holds one row per id in ``ids`` (R distinct dataset-level ids; default
+    ``0..R-1``). ``head`` defaults to a linear layer D -> ``num_classes`` initialised from ``seed``.
+    """
+
+    def __init__(
+        self,
+        embeddings: torch.Tensor,
+        num_classes: int,
+        ids: torch.Tensor | None = None,
+        head: nn.Module | None = None,
+        seed: int = 0,
+    ) -> None:
+        super().__init__()
+        if embeddings.ndim != 2:
+            raise TeacherError(f"embeddings must be a table (R, D), got shape {tuple(embeddings.shape)}")
+        ids = torch.arange(len(embeddings)) if ids is None else torch.as_tensor(ids, dtype=torch.int64)
+        if ids.shape != (len(embeddings),):
+            raise TeacherError(f"ids has shape {tuple(ids.shape)}; expected one id per embedding row ({len(embeddings)},)")
+        sorted_ids, order = torch.sort(ids)
+        if len(sorted_ids) > 1 and bool((sorted_ids[1:] == sorted_ids[:-1]).any()):
+            raise TeacherError("ids of an embedding table must be distinct")
+        self.register_buffer("embeddings", embeddings.detach().float().clone())
+        self.register_buffer("ids", ids.clone())
+        self.register_buffer("sorted_ids", sorted_ids, persistent=False)
+        self.register_buffer("order", order, persistent=False)
+        if head is None:
+            with torch.random.fork_rng(devices=[]):
+                torch.manual_seed(seed)
+                head = nn.Linear(embeddings.shape[1], num_classes)
+        self.head = head
+
+    def rows(self, ids: torch.Tensor) -> torch.Tensor:
+        """The table rows of dataset-level ``ids``; ids the table does not hold are a :class:`TeacherError`."""
+        ids = ids.to(self.sorted_ids.device, torch.int64)
+        pos = torch.searchsorted(self.sorted_ids, ids).clamp_max(len(self.sorted_ids) - 1)
+        missing = self.sorted_ids[pos] != ids
+        if bool(missing.any()):
+            raise TeacherError(f"the embedding table holds no row for ids {ids[missing][:10].tolist()}")
+        return self.order[pos]
+
+    def forward(self, images: torch.Tensor, ids: torch.Tensor) -> torch.Tensor:
+        return self.head(self.embeddings[self.rows(ids)])
