@@ -298,8 +298,6 @@ for _figure in GANREP_FIGURES:
             figure=_figure,
             alpha=config["ganrep"]["main_alpha"],
             image_size=config["ganrep"]["image_size"],
-            extractor=config["ganrep"]["fid_classifier"],
-            inception=config["ganrep"]["inception_weights"],
             neighbour_runs=(ganrep_neighbour_runs() if _figure == "nearest_neighbours" else []),
         script:
             "../scripts/ganrep_figure.py"

@@ -5,7 +5,6 @@ import numpy as np
 import pandas as pd
 
 from kdgen.fit.ganrep import curve_means, curve_points, published_id_scale
-from kdgen.metrics.fid import extractor_label
 from kdgen.plots import ganrep as plots
 from kdgen.plots.style import save_figure
 from kdgen.runtime import logged
@@ -24,7 +23,7 @@ with logged(snakemake.log[0]):
     elif name == "one_shot":
         fig = plots.one_shot_figure(curve_means(runs, p.alpha), pd.read_csv(inp.one_shot), pd.read_csv(inp.fits))
     elif name == "fid_vs_size":
-        fig = plots.fid_vs_size_figure(runs, extractor_label(p.inception, p.extractor))
+        fig = plots.fid_vs_size_figure(runs, ", ".join(sorted(runs["extractor"].unique())))  # as the FID job recorded it
     else:  # nearest_neighbours: the runs listed in params (smallest and largest size, first seed)
         from kdgen.data.sources import rgb_at
         from kdgen.data.store import load_dataset

@@ -26,14 +26,22 @@ flip) draw the same prefix for each image: ``ladder-0`` with seed s is exactly t
 from __future__ import annotations
 
 from collections.abc import Callable
+from types import ModuleType
 
 import numpy as np
 import torch
-from torchvision.transforms import v2
 
 from kdgen.train.policies import policy_problem
 
 Transform = Callable[[torch.Tensor], torch.Tensor]
+
+
+def _v2() -> ModuleType:
+    # torchvision is imported on first use: it costs ~2.5 CPU-s per process (it loads torch._dynamo), and
+    # most jobs that import the trainer (GAN training, replication, FID, ID) never augment
+    from torchvision.transforms import v2
+
+    return v2
 
 
 class AugmentationError(ValueError):
@@ -41,17 +49,18 @@ class AugmentationError(ValueError):
 
 
 def _crop(size: int) -> Transform:
-    return v2.RandomResizedCrop(size, scale=(0.2, 1.0), antialias=True)
+    return _v2().RandomResizedCrop(size, scale=(0.2, 1.0), antialias=True)
 
 
 def _weak(size: int) -> list[Transform]:
+    v2 = _v2()
     return [_crop(size), v2.RandomHorizontalFlip(), v2.RandomRotation(15)]
 
 
 def _cutout(size: int) -> Transform:
     side = max(1, round(size * 16 / 224))
     area = side * side / (size * size)
-    return v2.RandomErasing(p=1.0, scale=(area, area), ratio=(1.0, 1.0), value=0)
+    return _v2().RandomErasing(p=1.0, scale=(area, area), ratio=(1.0, 1.0), value=0)
 
 
 def build_transform(name: str, size: int) -> Transform | None:
@@ -59,9 +68,10 @@ def build_transform(name: str, size: int) -> Transform | None:
     problem = policy_problem(name)
     if problem:
         raise AugmentationError(problem)
-    flip = v2.RandomHorizontalFlip()
     if name == "none":
         return None
+    v2 = _v2()
+    flip = v2.RandomHorizontalFlip()
     if name == "base":
         return _crop(size)
     if name == "weak":

@@ -45,7 +45,6 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
-from kdgen.models.zoo import Normalized  # noqa: F401 - moved to the zoo; callers of old import it from here
 from kdgen.runtime import atomic_torch_save
 from kdgen.train.augment import Augmentation
 
