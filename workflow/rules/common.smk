@@ -318,6 +318,12 @@ def extractor_inputs(dataset):
     return {"classifier": f"results/train/{dataset}/full/{arch}/none/seed-0/best.pt"}
 
 
+def ganrep_train_priority(wildcards):
+    """Scheduling priority of a GAN: the first configured dataset's GANs first."""
+    datasets = config["ganrep"]["datasets"]
+    return len(datasets) - datasets.index(wildcards.dataset) if wildcards.dataset in datasets else 0
+
+
 def ganrep_replication_runs(dataset):
     """The runs measured by the replication job of ``dataset``: each with its samples, its training subset
     and its two outputs (replication.json, neighbours.npz)."""

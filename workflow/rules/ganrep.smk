@@ -70,6 +70,9 @@ rule ganrep_train:
         "results/benchmarks/ganrep/{generator}/{dataset}/size-{size}/seed-{seed}/train.tsv"
     wildcard_constraints:
         generator=generator_names(external=False),
+    # one dataset's GANs before the next one's, so that its replication and FID jobs run while the
+    # next dataset's GANs train (instead of all measurements waiting for the last GAN)
+    priority: ganrep_train_priority
     conda:
         "../../envs/kdgen.yaml"
     threads: 1
@@ -129,6 +132,7 @@ for _dataset in config["ganrep"]["datasets"] if ganrep_runs() else []:
             f"results/logs/ganrep/replication/{_dataset}.log",
         benchmark:
             f"results/benchmarks/ganrep/replication/{_dataset}.tsv"
+        priority: 10  # as soon as its dataset's GANs are done, before the other dataset's GANs
         conda:
             "../../envs/kdgen.yaml"
         params:
@@ -178,6 +182,7 @@ for _dataset in config["ganrep"]["datasets"] if ganrep_runs() else []:
             f"results/logs/ganrep/fid/{_dataset}.log",
         benchmark:
             f"results/benchmarks/ganrep/fid/{_dataset}.tsv"
+        priority: 10  # as soon as its dataset's GANs are done, before the other dataset's GANs
         conda:
             "../../envs/kdgen.yaml"
         resources:

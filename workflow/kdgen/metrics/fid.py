@@ -102,6 +102,22 @@ def fid_kid(
     return fid_kid_many(real, [fake], features, inception_weights, batch, kid_subset)[0]
 
 
+class _OncePerBatch(nn.Module):
+    """A feature extractor that computes the features of a batch once when two metrics ask for the same
+    batch tensor in a row (the cache holds only the last batch)."""
+
+    def __init__(self, features: nn.Module) -> None:
+        super().__init__()
+        self.features = features
+        self.num_features = features.num_features
+        self._last: tuple[torch.Tensor | None, torch.Tensor | None] = (None, None)
+
+    def forward(self, images: torch.Tensor) -> torch.Tensor:
+        if self._last[0] is not images:
+            self._last = (images, self.features(images))
+        return self._last[1]
+
+
 def fid_kid_many(
     real: np.ndarray,
     fakes: list[np.ndarray],
@@ -127,16 +143,18 @@ def fid_kid_many(
         fid = FrechetInceptionDistance(feature=2048, feature_extractor_weights_path=inception_weights, **keep)
         kid = KernelInceptionDistance(feature=2048, subset_size=subset, feature_extractor_weights_path=inception_weights, **keep)
     elif features is not None:
-        fid = FrechetInceptionDistance(feature=features, **keep)
-        kid = KernelInceptionDistance(feature=features, subset_size=subset, **keep)
+        once = _OncePerBatch(features)  # FID and KID update with the same batch: extract its features once
+        fid = FrechetInceptionDistance(feature=once, **keep)
+        kid = KernelInceptionDistance(feature=once, subset_size=subset, **keep)
     else:
         raise ValueError("give a feature extractor or an Inception weights file")
 
     def update(images: np.ndarray, is_real: bool) -> None:
         x = as_rgb_batch(images)
         for start in range(0, len(x), batch):
-            fid.update(x[start : start + batch], real=is_real)
-            kid.update(x[start : start + batch], real=is_real)
+            chunk = x[start : start + batch]
+            fid.update(chunk, real=is_real)
+            kid.update(chunk, real=is_real)
 
     update(real, True)
     results = []
