@@ -147,18 +147,18 @@ def student_name_problem(name: str, student_aug: str, teacher_augs: list[str]) -
     if not PAPER_NAME_SHAPE.fullmatch(name):
         return None
     *teachers, student = name.split("_")
-    form = f"a name in the lfkd paper's form {PAPER_NAME_FORM} (other names are free)"
+    form = f"names in the lfkd paper's form {PAPER_NAME_FORM}"
     for k, part in enumerate(teachers, 1):
         if not re.fullmatch(rf"T{k}[ws]", part):
-            return f"{part!r} should be T{k}w or T{k}s: {form} numbers the teachers from T1 and marks each w (weak) or s (strong)"
+            return f"{part!r} should be T{k}w or T{k}s: {form} number the teachers from T1 and mark each w (weak) or s (strong)"
     if not re.fullmatch(r"S[ws]", student):
-        return f"{student!r} should be Sw or Ss: {form} marks the student w (weak) or s (strong)"
+        return f"{student!r} should be Sw or Ss: {form} end with the student's augmentation, w (weak) or s (strong)"
     if len(teachers) != len(teacher_augs):
-        return f"names {len(teachers)} teacher{'s' * (len(teachers) > 1)} but the student lists {len(teacher_augs)}: {form} has one T<k> per teacher"
+        return f"names {len(teachers)} teacher{'s' * (len(teachers) > 1)} but the student lists {len(teacher_augs)}: {form} have one T<k> per teacher"
     for part, aug in zip([*teachers, student], [*teacher_augs, student_aug]):
         if STRENGTHS[part[-1]] != aug:
             model = "the student" if part == student else f"teacher {part[:-1]}"
-            return f"{part!r} says {STRENGTHS[part[-1]]}, but {model} is trained with aug {aug!r}: {form} says what each model sees"
+            return f"{part!r} says {STRENGTHS[part[-1]]}, but {model} is trained with aug {aug!r}: {form} say how each model is augmented"
     return None
 
 
