@@ -252,7 +252,7 @@ def student_spec(wildcards):
 
 def distill_inputs(wildcards):
     """A student's data and its teachers' best checkpoints (built by train_classifier)."""
-    teachers = [TRAIN.format(**t) + "/best.pt" for t in student_teachers(student_spec(wildcards))]
+    teachers = [f"{TRAIN}/best.pt".format(**t) for t in student_teachers(student_spec(wildcards))]
     return {**training_inputs(wildcards), "teachers": teachers}
 
 
