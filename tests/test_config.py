@@ -145,7 +145,7 @@ def _teacher_on(config, name, spec, student="digits", subset="full"):
         # distillation: a teacher that cannot be built, or not for this student
         (lambda c: c["distill"]["students"][0]["teachers"][1].update(arch="wrn_15_2"),
          "distill.students[0].teachers[1].arch = 'wrn_15_2': WRN depth must be 6n+4"),
-        (lambda c: c["distill"]["students"][0]["teachers"][0].update(aug="randaugment-2-31"),
+        (lambda c: (c["distill"]["students"][0].update(name="free"), c["distill"]["students"][0]["teachers"][0].update(aug="randaugment-2-31")),
          "distill.students[0].teachers[0].aug = 'randaugment-2-31': RandAugment magnitude must be 0..30"),
         (lambda c: c["distill"]["students"][0].update(arch="wrn_16_0"), "distill.students[0].arch = 'wrn_16_0': WRN width must be at least 1"),
         (lambda c: c["distill"]["students"][0]["teachers"][1].update(dataset="shapes"),
@@ -156,7 +156,7 @@ def _teacher_on(config, name, spec, student="digits", subset="full"):
          "distill.students[0].teachers[0].subset = 'size-50' (the student's): not a subset of dataset 'digits2'"),
         (lambda c: _teacher_on(c, "shapes2", {**c["datasets"]["shapes"], "options": {"classes": ["star.n.05", "square.n.01", "circle.n.01", "ellipse.n.01"]}}, student="shapes"),
          "distill.students[0].teachers[0].dataset = 'shapes2': its 4 classes are not those of the student's dataset 'shapes'"),
-        (lambda c: c["distill"]["students"][0]["teachers"].append({"arch": "tiny", "aug": "weak"}),
+        (lambda c: (c["distill"]["students"][0].update(name="free"), c["distill"]["students"][0]["teachers"].append({"arch": "tiny", "aug": "weak"})),
          "distill.students[0].teachers[2]: the same classifier run as teachers[0] (digits/full/tiny/weak/0)"),
         (lambda c: c["distill"]["students"].append(dict(c["distill"]["students"][0])),
          "distill.students[1].name = 'T1w_T2s_Sw': distill.students[0] has the same dataset, subset, arch, aug and name"),
