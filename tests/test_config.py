@@ -148,16 +148,16 @@ def _teacher_on(config, name, spec, student="digits", subset="full"):
         (lambda c: (c["distill"]["students"][0].update(name="free"), c["distill"]["students"][0]["teachers"][0].update(aug="randaugment-2-31")),
          "distill.students[0].teachers[0].aug = 'randaugment-2-31': RandAugment magnitude must be 0..30"),
         (lambda c: c["distill"]["students"][0].update(arch="wrn_16_0"), "distill.students[0].arch = 'wrn_16_0': WRN width must be at least 1"),
-        (lambda c: c["distill"]["students"][0]["teachers"][1].update(dataset="shapes"),
-         "distill.students[0].teachers[1].dataset = 'shapes': 4 classes, but the student's dataset 'digits' has 10; a teacher must predict the student's classes"),
+        (lambda c: c["distill"]["students"][0]["teachers"][0].update(dataset="shapes"),
+         "distill.students[0].teachers[0].dataset = 'shapes': 4 classes, but the student's dataset 'digits' has 10; a teacher must predict the student's classes"),
         (lambda c: c["distill"]["students"][0]["teachers"][1].update(dataset="ghost"),
          "distill.students[0].teachers[1].dataset = 'ghost': not a configured dataset"),
         (lambda c: _teacher_on(c, "digits2", {"source": "digits"}, subset="size-50"),
          "distill.students[0].teachers[0].subset = 'size-50' (the student's): not a subset of dataset 'digits2'"),
         (lambda c: _teacher_on(c, "shapes2", {**c["datasets"]["shapes"], "options": {"classes": ["star.n.05", "square.n.01", "circle.n.01", "ellipse.n.01"]}}, student="shapes"),
          "distill.students[0].teachers[0].dataset = 'shapes2': its 4 classes are not those of the student's dataset 'shapes'"),
-        (lambda c: (c["distill"]["students"][0].update(name="free"), c["distill"]["students"][0]["teachers"].append({"arch": "tiny", "aug": "weak"})),
-         "distill.students[0].teachers[2]: the same classifier run as teachers[0] (digits/full/tiny/weak/0)"),
+        (lambda c: (c["distill"]["students"][0].update(name="free"), c["distill"]["students"][0]["teachers"].append({"arch": "tiny", "aug": "strong", "seed": 1})),
+         "distill.students[0].teachers[2]: the same classifier run as teachers[1] (digits/size-50/tiny/strong/1)"),
         (lambda c: c["distill"]["students"].append(dict(c["distill"]["students"][0])),
          "distill.students[1].name = 'T1w_T2s_Sw': distill.students[0] has the same dataset, subset, arch, aug and name"),
         # a name in the paper's form says what the run is
@@ -257,20 +257,21 @@ def test_distill_block_defaults_and_free_student_names(repo):
     d = config["distill"]
     assert (d["alpha"], d["beta"], d["temperature"], d["teacher_mode"]) == (0.6, 0.4, 3, "eval")
     student = d["students"][0]
-    assert (student["subset"], student["method"], student["seeds"]) == ("full", "kd", [0])
+    assert (student["method"], student["seeds"], student["teachers"][1]["seed"]) == ("kd", [0], 1)
     assert [t["name"] for t in student_teachers(student)] == ["T1", "T2"]
     assert student_runs(config) == [
-        {"dataset": "digits", "train_subset": "full", "arch": "tiny", "aug": "weak", "method": "kd", "student": "T1w_T2s_Sw", "seed": 0}
+        {"dataset": "digits", "train_subset": "size-50", "arch": "tiny", "aug": "weak", "method": "kd", "student": "T1w_T2s_Sw", "seed": 0}
     ]
-    # the teachers are classifier runs even where the classifiers list does not name them (T2), once each
+    # the teachers are classifier runs even where the classifiers list does not name them (T2, on the
+    # student's subset), once each (T1 is the digits classifier, on the subset it names)
     runs = trained_classifier_runs(config)
-    assert runs[-1] == {"dataset": "digits", "train_subset": "full", "arch": "tiny", "aug": "strong", "seed": 1} and len(runs) == 3
+    assert runs[-1] == {"dataset": "digits", "train_subset": "size-50", "arch": "tiny", "aug": "strong", "seed": 1} and len(runs) == 3
     for name in ("my_ensemble_2", "Teacher_Student", "T1s_T2w_T3s_Sw_v2", "x"):  # free names need not follow the paper
         smoke = _smoke(repo)
         smoke["distill"]["students"][0]["name"] = name
         assert check_runs(validate_config(smoke)) == [], name
     smoke = _smoke(repo)  # the paper's form with one and with three teachers
-    smoke["distill"]["students"][0].update(name="T1s_Sw", teachers=[{"arch": "tiny", "aug": "strong", "seed": 1}])
+    smoke["distill"]["students"][0].update(name="T1s_Sw", teachers=[{"arch": "tiny", "aug": "strong"}])
     assert check_runs(validate_config(smoke)) == []
     smoke["distill"]["students"][0].update(name="T1s_T2w_T3s_Sw", teachers=[{"arch": "tiny", "aug": a, "seed": k} for k, a in enumerate(["strong", "weak", "strong"])])
     assert check_runs(validate_config(smoke)) == []
@@ -296,7 +297,7 @@ def test_distill_schema_errors_are_one_line_each(repo):
 
 def test_a_distill_error_stops_planning_with_one_line(repo, tmp_path):
     smoke = _smoke(repo)
-    smoke["distill"]["students"][0]["teachers"][0]["dataset"] = "shapes"
+    smoke["distill"]["students"][0]["teachers"][0]["dataset"] = "shapes"  # on its full train split
     bad = tmp_path / "bad.yaml"
     bad.write_text(yaml.safe_dump(smoke))
     proc = subprocess.run(

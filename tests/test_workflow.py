@@ -192,19 +192,20 @@ def test_smoke_config_builds_every_target(repo, smoke_run):
     evaluation = json.loads((run / "eval-test.json").read_text())
     assert evaluation["split"] == "test" and evaluation["arch"] == "tiny" and 0 <= evaluation["top1"] <= 100
     table = pd.read_csv(smoke_run / "results/train/tables/classifiers.csv", keep_default_na=False)
-    # the classifiers, the teacher only the student names (tiny strong seed 1), and the student
-    assert table[["dataset", "aug", "method", "seeds", "epochs"]].values.tolist() == [
-        ["digits", "strong", "ce", 1, 2], ["digits", "weak", "ce", 1, 2], ["digits", "weak", "kd:T1w_T2s_Sw", 1, 2], ["shapes", "none", "ce", 1, 2]
+    # the classifiers, the teacher only the student names (tiny strong seed 1, on the student's subset), the student
+    assert table[["dataset", "subset", "aug", "method", "seeds", "epochs"]].values.tolist() == [
+        ["digits", "full", "weak", "ce", 1, 2], ["digits", "size-50", "strong", "ce", 1, 2],
+        ["digits", "size-50", "weak", "kd:T1w_T2s_Sw", 1, 2], ["shapes", "full", "none", "ce", 1, 2],
     ]
-    assert table["teachers"].tolist() == ["", "", "T1 tiny/weak/seed-0 + T2 tiny/strong/seed-1", ""]
-    student = smoke_run / "results/distill/digits/full/tiny/weak/kd/T1w_T2s_Sw/seed-0"
+    assert table["teachers"].tolist() == ["", "", "T1 digits/full/tiny/weak/seed-0 + T2 tiny/strong/seed-1", ""]
+    student = smoke_run / "results/distill/digits/size-50/tiny/weak/kd/T1w_T2s_Sw/seed-0"
     assert not (student / ".resume").exists()
     header = (student / "metrics.csv").read_text().splitlines()[0].split(",")
     assert {"train_kd_ce", "train_kd_kl", "train_ce", "train_kl_T1", "train_kl_T2", "val_top1"} <= set(header)
     listing = json.loads((student / "teachers.json").read_text())
     assert (listing["method"], listing["name"], listing["alpha"], listing["temperature"], listing["teacher_mode"]) == ("kd", "T1w_T2s_Sw", 0.6, 3, "eval")
     assert [(t["name"], t["aug"], t["seed"], t["checkpoint"]) for t in listing["teachers"]] == [
-        ("T1", "weak", 0, "results/train/digits/full/tiny/weak/seed-0/best.pt"), ("T2", "strong", 1, "results/train/digits/full/tiny/strong/seed-1/best.pt")
+        ("T1", "weak", 0, "results/train/digits/full/tiny/weak/seed-0/best.pt"), ("T2", "strong", 1, "results/train/digits/size-50/tiny/strong/seed-1/best.pt")
     ]
     evaluation = json.loads((student / "eval-test.json").read_text())
     assert evaluation["split"] == "test" and evaluation["method"] == "kd" and evaluation["student"] == "T1w_T2s_Sw"
@@ -244,7 +245,7 @@ def test_distilling_again_leaves_the_teachers_unchanged(repo, smoke_run):
     after (and as teachers.json recorded them), no teacher is retrained, and the student's metrics repeat."""
     from kdgen.runtime import file_sha256
 
-    student = smoke_run / "results/distill/digits/full/tiny/weak/kd/T1w_T2s_Sw/seed-0"
+    student = smoke_run / "results/distill/digits/size-50/tiny/weak/kd/T1w_T2s_Sw/seed-0"
     listing = json.loads((student / "teachers.json").read_text())["teachers"]
     paths = [smoke_run / t["checkpoint"] for t in listing]
     before = [(file_sha256(p), p.stat().st_mtime_ns) for p in paths]
