@@ -126,6 +126,12 @@ def test_ganrep_sizes_must_leave_the_id_estimate_enough_neighbours(default_confi
     assert check_runs(config) == []
 
 
+def _teacher_on(config, name, spec, student="digits", subset="full"):
+    """The smoke student (on ``student``, ``subset``) with one teacher, on a new dataset ``name``."""
+    config["datasets"][name] = spec
+    config["distill"]["students"][0].update(dataset=student, subset=subset, name="free", teachers=[{"arch": "tiny", "dataset": name}])
+
+
 @pytest.mark.parametrize(
     "mutate, expected",
     [
@@ -136,6 +142,33 @@ def test_ganrep_sizes_must_leave_the_id_estimate_enough_neighbours(default_confi
         (lambda c: c["datasets"]["shapes"].update(ladder=[12, 65]), "datasets.shapes.ladder = [12, 65]: sizes [65] exceed the 64 images"),
         (lambda c: c["ganrep"].update(sizes=[24, 70]), "ganrep.sizes = [24, 70]: sizes [70] exceed the 64 images of the train split of 'shapes'"),
         (lambda c: c["ganrep"].update(fid_classifier="resnet9"), "ganrep.fid_classifier = 'resnet9': unknown architecture"),
+        # distillation: a teacher that cannot be built, or not for this student
+        (lambda c: c["distill"]["students"][0]["teachers"][1].update(arch="wrn_15_2"),
+         "distill.students[0].teachers[1].arch = 'wrn_15_2': WRN depth must be 6n+4"),
+        (lambda c: (c["distill"]["students"][0].update(name="free"), c["distill"]["students"][0]["teachers"][0].update(aug="randaugment-2-31")),
+         "distill.students[0].teachers[0].aug = 'randaugment-2-31': RandAugment magnitude must be 0..30"),
+        (lambda c: c["distill"]["students"][0].update(arch="wrn_16_0"), "distill.students[0].arch = 'wrn_16_0': WRN width must be at least 1"),
+        (lambda c: c["distill"]["students"][0]["teachers"][0].update(dataset="shapes"),
+         "distill.students[0].teachers[0].dataset = 'shapes': 4 classes, but the student's dataset 'digits' has 10; a teacher must predict the student's classes"),
+        (lambda c: c["distill"]["students"][0]["teachers"][1].update(dataset="ghost"),
+         "distill.students[0].teachers[1].dataset = 'ghost': not a configured dataset"),
+        (lambda c: _teacher_on(c, "digits2", {"source": "digits"}, subset="size-50"),
+         "distill.students[0].teachers[0].subset = 'size-50' (the student's): not a subset of dataset 'digits2'"),
+        (lambda c: _teacher_on(c, "shapes2", {**c["datasets"]["shapes"], "options": {"classes": ["star.n.05", "square.n.01", "circle.n.01", "ellipse.n.01"]}}, student="shapes"),
+         "distill.students[0].teachers[0].dataset = 'shapes2': its 4 classes are not those of the student's dataset 'shapes'"),
+        (lambda c: (c["distill"]["students"][0].update(name="free"), c["distill"]["students"][0]["teachers"].append({"arch": "tiny", "aug": "strong", "seed": 1})),
+         "distill.students[0].teachers[2]: the same classifier run as teachers[1] (digits/size-50/tiny/strong/1)"),
+        (lambda c: c["distill"]["students"].append(dict(c["distill"]["students"][0])),
+         "distill.students[1].name = 'T1w_T2s_Sw': distill.students[0] has the same dataset, subset, arch, aug and name"),
+        # a name in the paper's form says what the run is
+        (lambda c: c["distill"]["students"][0].update(name="T1w_T2x_Sw"), "distill.students[0].name = 'T1w_T2x_Sw': 'T2x' should be T2w or T2s"),
+        (lambda c: c["distill"]["students"][0].update(name="T1w_T3s_Sw"), "distill.students[0].name = 'T1w_T3s_Sw': 'T3s' should be T2w or T2s"),
+        (lambda c: c["distill"]["students"][0].update(name="T1w_T2s_S"), "distill.students[0].name = 'T1w_T2s_S': 'S' should be Sw or Ss"),
+        (lambda c: c["distill"]["students"][0].update(name="T1w_Sw"), "distill.students[0].name = 'T1w_Sw': names 1 teacher but the student lists 2"),
+        (lambda c: c["distill"]["students"][0].update(name="T1w_T2w_Sw"),
+         "distill.students[0].name = 'T1w_T2w_Sw': 'T2w' says weak, but teacher T2 is trained with aug 'strong'"),
+        (lambda c: c["distill"]["students"][0].update(name="T1w_T2s_Ss"),
+         "distill.students[0].name = 'T1w_T2s_Ss': 'Ss' says strong, but the student is trained with aug 'weak'"),
     ],
 )
 def test_names_and_sizes_that_would_fail_inside_a_job_are_config_errors(repo, mutate, expected):
@@ -211,3 +244,67 @@ def test_ganrep_sizes_per_dataset(repo):
     assert any(p.startswith("ganrep.sizes.digits: not one of ganrep.datasets") for p in problems)
     smoke["ganrep"]["sizes"] = {"digits": [30]}
     assert any("ganrep.sizes has no ladder for 'shapes'" in p for p in check_runs(validate_config(smoke)))
+
+
+def _smoke(repo):
+    return yaml.safe_load((repo / "configs" / "smoke.yaml").read_text())
+
+
+def test_distill_block_defaults_and_free_student_names(repo):
+    from kdgen.train.runs import check_runs, student_runs, student_teachers, trained_classifier_runs
+
+    config = validate_config(_smoke(repo))
+    d = config["distill"]
+    assert (d["alpha"], d["beta"], d["temperature"], d["teacher_mode"]) == (0.6, 0.4, 3, "eval")
+    student = d["students"][0]
+    assert (student["method"], student["seeds"], student["teachers"][1]["seed"]) == ("kd", [0], 1)
+    assert [t["name"] for t in student_teachers(student)] == ["T1", "T2"]
+    assert student_runs(config) == [
+        {"dataset": "digits", "train_subset": "size-50", "arch": "tiny", "aug": "weak", "method": "kd", "student": "T1w_T2s_Sw", "seed": 0}
+    ]
+    # the teachers are classifier runs even where the classifiers list does not name them (T2, on the
+    # student's subset), once each (T1 is the digits classifier, on the subset it names)
+    runs = trained_classifier_runs(config)
+    assert runs[-1] == {"dataset": "digits", "train_subset": "size-50", "arch": "tiny", "aug": "strong", "seed": 1} and len(runs) == 3
+    for name in ("my_ensemble_2", "Teacher_Student", "T1s_T2w_T3s_Sw_v2", "x"):  # free names need not follow the paper
+        smoke = _smoke(repo)
+        smoke["distill"]["students"][0]["name"] = name
+        assert check_runs(validate_config(smoke)) == [], name
+    smoke = _smoke(repo)  # the paper's form with one and with three teachers
+    smoke["distill"]["students"][0].update(name="T1s_Sw", teachers=[{"arch": "tiny", "aug": "strong"}])
+    assert check_runs(validate_config(smoke)) == []
+    smoke["distill"]["students"][0].update(name="T1s_T2w_T3s_Sw", teachers=[{"arch": "tiny", "aug": a, "seed": k} for k, a in enumerate(["strong", "weak", "strong"])])
+    assert check_runs(validate_config(smoke)) == []
+
+
+def test_distill_schema_errors_are_one_line_each(repo):
+    smoke = _smoke(repo)
+    smoke["distill"]["teacher_mode"] = "batch"
+    smoke["distill"]["students"][0]["name"] = "T1w-T2s"
+    smoke["distill"]["students"][0]["temperature"] = 4
+    smoke["distill"]["students"][0]["teachers"][1]["arch"] = "resnet9"
+    smoke["distill"]["students"][0]["teachers"][0]["aug"] = "medium"
+    smoke["distill"]["students"].append({"dataset": "digits", "arch": "tiny", "name": "lonely", "teachers": []})
+    message = _problems(smoke)
+    assert "6 problems" in message
+    assert 'distill.teacher_mode = "batch": expected one of [\'eval\', \'train\']' in message
+    assert 'distill.students[0].name = "T1w-T2s": expected a string matching ^[A-Za-z0-9_]+$' in message
+    assert "distill.students[0].temperature = 4: unknown key" in message
+    assert 'distill.students[0].teachers[1].arch = "resnet9": expected a string matching' in message
+    assert 'distill.students[0].teachers[0].aug = "medium": expected a string matching' in message
+    assert "distill.students[1].teachers = []: expected at least 1 items" in message
+
+
+def test_a_distill_error_stops_planning_with_one_line(repo, tmp_path):
+    smoke = _smoke(repo)
+    smoke["distill"]["students"][0]["teachers"][0]["dataset"] = "shapes"  # on its full train split
+    bad = tmp_path / "bad.yaml"
+    bad.write_text(yaml.safe_dump(smoke))
+    proc = subprocess.run(
+        [sys.executable, "-m", "snakemake", "-n", "--configfile", str(bad)], cwd=repo, capture_output=True, text=True, timeout=120
+    )
+    out = proc.stdout + proc.stderr
+    assert proc.returncode != 0 and "Traceback" not in out
+    lines = [line for line in proc.stderr.splitlines() if "distill.students" in line]
+    assert lines == ["  - distill.students[0].teachers[0].dataset = 'shapes': 4 classes, but the student's dataset 'digits' has 10; "
+                     "a teacher must predict the student's classes"], proc.stderr

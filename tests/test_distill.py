@@ -12,12 +12,13 @@ from torchvision.transforms import v2
 from kdgen.data import synthetic
 from kdgen.data.store import ClassInfo, ImageDataset, save_dataset
 from kdgen.distill.kd import KDConfig, KnowledgeDistillation, kd_loss
+from kdgen.distill.methods import build_method
 from kdgen.distill.teachers import ClassifierTeacher, EmbeddingTeacher, TeacherError
 from kdgen.models import Normalized, build_model, cam_parts
 from kdgen.models.names import ARCH_NAMES
-from kdgen.runtime import atomic_torch_save
+from kdgen.runtime import atomic_torch_save, file_sha256
 from kdgen.train.augment import Augmentation, build_transform
-from kdgen.train.classifier import SplitData, build_classifier, classifier_meta, load_split_data, save_outputs
+from kdgen.train.classifier import SplitData, build_classifier, classifier_meta, load_classifier, load_split_data, save_outputs, train_and_save
 from kdgen.train.trainer import CrossEntropy, TrainConfig, TrainingError, evaluate, fit, predict_logits
 
 QUIET = {"progress": False, "log": lambda s: None}
@@ -194,6 +195,9 @@ def test_classifier_teacher_loads_a_checkpoint_or_names_the_file(tmp_path):
     atomic_torch_save({"model": {}}, tmp_path / "nometa.pt")
     with pytest.raises(TeacherError, match=r"nometa.pt cannot be loaded \(KeyError: 'meta'"):
         ClassifierTeacher.from_checkpoint(tmp_path / "nometa.pt")
+    with pytest.raises(TeacherError, match=r"teacher.pt predicts 4 classes, but the student's data has 10"):
+        ClassifierTeacher.from_checkpoint(path, num_classes=10)
+    assert ClassifierTeacher.from_checkpoint(path, num_classes=4).source == str(path)
 
 
 def test_methods_get_the_dataset_ids_of_their_batch(tmp_path):
@@ -235,6 +239,47 @@ def test_split_data_keep_the_dataset_ids(tmp_path):
         ids = data.split_ids(split)
         assert torch.equal(getattr(data, split)[0][:, 0, 0, 0].long(), ids), split
     assert data.split_ids("train").tolist() == [3, 17, 5, 11]
+
+
+def test_a_student_run_has_a_classifier_runs_outputs_and_leaves_its_teachers_alone(tmp_path):
+    """train_and_save with a configured method: the distill rule's run, shaped like a classifier run."""
+    data = _data()
+    paths = {name: _teacher_ckpt(data, tmp_path / f"{name}.pt", seed) for name, seed in (("T1", 1), ("T2", 2))}
+    before = {name: file_sha256(p) for name, p in paths.items()}
+    teachers = {name: ClassifierTeacher.from_checkpoint(p, data.num_classes) for name, p in paths.items()}
+    method = build_method("kd", teachers, {"alpha": 0.5, "beta": 0.5, "temperature": 2.0})
+    assert method.settings() == {"alpha": 0.5, "beta": 0.5, "temperature": 2.0, "teachers": ["T1", "T2"]}
+    run = tmp_path / "student"
+    out = [run / f for f in ("best.pt", "last.pt", "metrics.csv", "timing.csv")]
+    result = train_and_save("tiny", data, _cfg(), run / ".resume", *out, method=method, meta={"method": "kd", "student": "T1w_T2w_Sw"}, log=lambda s: None)
+    assert all(p.is_file() for p in out) and not (run / ".resume").exists()
+    model, ckpt = load_classifier(run / "best.pt")
+    assert ckpt["epoch"] == result.best_epoch and ckpt["meta"] == {**classifier_meta("tiny", data), "method": "kd", "student": "T1w_T2w_Sw"}
+    assert model(data.val[0][:2].float() / 255).shape == (2, data.num_classes)
+    header = (run / "metrics.csv").read_text().splitlines()[0].split(",")
+    assert {"train_kd_ce", "train_kd_kl", "train_ce", "train_kl_T1", "train_kl_T2"} <= set(header)
+    assert {name: file_sha256(p) for name, p in paths.items()} == before
+    with pytest.raises(ValueError, match="unknown distillation method 'dkd'"):
+        build_method("dkd", teachers, {})
+
+
+def test_the_classifier_table_keeps_methods_apart():
+    import pandas as pd
+
+    from kdgen.plots.tables import classifier_table
+
+    runs = pd.DataFrame(
+        [
+            {"dataset": "d", "subset": "full", "arch": "tiny", "aug": "weak", "method": m, "teachers": t, "seed": seed,
+             "best_epoch": 2, "epochs": 2, "val_top1": v, "test_top1": v, "test_top5": 100.0}
+            for m, t, seed, v in (("ce", "", 0, 50.0), ("ce", "", 1, 60.0), ("kd:T1w_Sw", "T1 tiny/weak/seed-0", 0, 70.0))
+        ]
+    )
+    table = classifier_table(runs)
+    assert list(table.columns[:7]) == ["dataset", "subset", "arch", "aug", "method", "teachers", "seeds"]
+    assert table[["method", "seeds", "val_top1_mean"]].values.tolist() == [["ce", 2, 55.0], ["kd:T1w_Sw", 1, 70.0]]
+    plain = classifier_table(runs[runs["method"] == "ce"].drop(columns=["method", "teachers"]))  # runs without a method are ce
+    assert plain["method"].tolist() == ["ce"] and plain["teachers"].tolist() == [""]
 
 
 # ----------------------------------------------------------------------------- resume

@@ -24,6 +24,28 @@ def snakemake(repo: Path, workdir: Path, *args: str, timeout: int = 600) -> subp
     return proc
 
 
+def classifier_run_dirs(config: dict) -> list[str]:
+    """The classifier runs: the classifiers list and the teachers of distill.students (once each)."""
+    runs = [
+        (c["dataset"], c.get("subset", "full"), c["arch"], c.get("aug", "none"), seed)
+        for c in config.get("classifiers", [])
+        for seed in c.get("seeds", [0])
+    ]
+    for s in config.get("distill", {}).get("students", []):
+        for t in s["teachers"]:
+            run = (t.get("dataset", s["dataset"]), t.get("subset", s.get("subset", "full")), t["arch"], t.get("aug", "none"), t.get("seed", 0))
+            runs += [run] * (run not in runs)
+    return ["results/train/{}/{}/{}/{}/seed-{}".format(*run) for run in runs]
+
+
+def student_run_dirs(config: dict) -> list[str]:
+    return [
+        f"results/distill/{s['dataset']}/{s.get('subset', 'full')}/{s['arch']}/{s.get('aug', 'none')}/{s.get('method', 'kd')}/{s['name']}/seed-{seed}"
+        for s in config.get("distill", {}).get("students", [])
+        for seed in s.get("seeds", [0])
+    ]
+
+
 def expected_targets(config: dict) -> list[str]:
     targets = []
     for name, spec in config["datasets"].items():
@@ -45,12 +67,13 @@ def expected_targets(config: dict) -> list[str]:
                 for size in ganrep["sizes"]:
                     run = f"results/ganrep/{gen}/{ds}/size-{size}/seed-0"
                     targets += [f"{run}/{f}" for f in ("generator.pt", "losses.csv", "samples.npz", "replication.json", "neighbours.npz", "fid.json")]
-    if config.get("classifiers"):
+    run_files = ("best.pt", "last.pt", "metrics.csv", "timing.csv", "eval-val.json", "eval-test.json", "learning_curve.png", "learning_curve.pdf")
+    for run in classifier_run_dirs(config):
+        targets += [f"{run}/{f}" for f in run_files]
+    for run in student_run_dirs(config):
+        targets += [f"{run}/{f}" for f in (*run_files, "teachers.json")]
+    if config.get("classifiers") or student_run_dirs(config):
         targets += ["results/train/tables/classifiers.csv", "results/train/tables/classifiers.md"]
-    for c in config.get("classifiers", []):
-        for seed in c.get("seeds", [0]):
-            run = f"results/train/{c['dataset']}/{c.get('subset', 'full')}/{c['arch']}/{c.get('aug', 'none')}/seed-{seed}"
-            targets += [f"{run}/{f}" for f in ("best.pt", "last.pt", "metrics.csv", "timing.csv", "eval-val.json", "eval-test.json", "learning_curve.png", "learning_curve.pdf")]
     return targets
 
 
@@ -79,6 +102,8 @@ def test_dry_run_of_the_default_config_plans_every_target(repo, tmp_path):
         "results/train/digits/full/resnet9/none/seed-0/best.pt",  # an architecture the zoo does not have
         "results/train/digits/full/resnet8/ladder-99x/seed-0/best.pt",  # not an augmentation policy
         "results/ganrep/bigan/shapes/size-24/seed-0/samples.npz",  # a generator that is not configured
+        "results/distill/digits/full/tiny/weak/kd/T1w_T2w_Sw/seed-0/best.pt",  # a student that is not configured
+        "results/distill/digits/full/tiny/weak/dkd/T1w_T2s_Sw/seed-0/best.pt",  # not a distillation method
     ],
 )
 def test_a_misspelt_target_has_no_rule_to_produce_it(repo, tmp_path, target):
@@ -166,8 +191,24 @@ def test_smoke_config_builds_every_target(repo, smoke_run):
     assert len(metrics) == 3 and metrics[0].startswith("epoch,lr,train_loss,train_ce,train_top1,val_loss,val_top1,val_top5")
     evaluation = json.loads((run / "eval-test.json").read_text())
     assert evaluation["split"] == "test" and evaluation["arch"] == "tiny" and 0 <= evaluation["top1"] <= 100
-    table = (smoke_run / "results/train/tables/classifiers.csv").read_text().splitlines()
-    assert len(table) == 3 and table[1].startswith("digits,full,tiny,weak,1,2,")
+    table = pd.read_csv(smoke_run / "results/train/tables/classifiers.csv", keep_default_na=False)
+    # the classifiers, the teacher only the student names (tiny strong seed 1, on the student's subset), the student
+    assert table[["dataset", "subset", "aug", "method", "seeds", "epochs"]].values.tolist() == [
+        ["digits", "full", "weak", "ce", 1, 2], ["digits", "size-50", "strong", "ce", 1, 2],
+        ["digits", "size-50", "weak", "kd:T1w_T2s_Sw", 1, 2], ["shapes", "full", "none", "ce", 1, 2],
+    ]
+    assert table["teachers"].tolist() == ["", "", "T1 digits/full/tiny/weak/seed-0 + T2 tiny/strong/seed-1", ""]
+    student = smoke_run / "results/distill/digits/size-50/tiny/weak/kd/T1w_T2s_Sw/seed-0"
+    assert not (student / ".resume").exists()
+    header = (student / "metrics.csv").read_text().splitlines()[0].split(",")
+    assert {"train_kd_ce", "train_kd_kl", "train_ce", "train_kl_T1", "train_kl_T2", "val_top1"} <= set(header)
+    listing = json.loads((student / "teachers.json").read_text())
+    assert (listing["method"], listing["name"], listing["alpha"], listing["temperature"], listing["teacher_mode"]) == ("kd", "T1w_T2s_Sw", 0.6, 3, "eval")
+    assert [(t["name"], t["aug"], t["seed"], t["checkpoint"]) for t in listing["teachers"]] == [
+        ("T1", "weak", 0, "results/train/digits/full/tiny/weak/seed-0/best.pt"), ("T2", "strong", 1, "results/train/digits/size-50/tiny/strong/seed-1/best.pt")
+    ]
+    evaluation = json.loads((student / "eval-test.json").read_text())
+    assert evaluation["split"] == "test" and evaluation["method"] == "kd" and evaluation["student"] == "T1w_T2s_Sw"
     runs = pd.read_csv(smoke_run / "results/ganrep/tables/runs.csv")
     assert len(runs) == 4 and set(runs["generator"]) == {"biggan", "stylegan2"}
     assert runs["extractor"].str.contains("not Inception").all()
@@ -197,6 +238,25 @@ def test_rerun_is_a_no_op_and_a_report_can_be_built(repo, smoke_run):
         assert item in html, item
     captions = [(repo / "workflow/report" / f"ganrep_{f}.rst").read_text().split()[:4] for f in ("replication_vs_size", "nearest_neighbours", "fid_vs_size")]
     assert len({" ".join(c) for c in captions}) == 3
+
+
+def test_distilling_again_leaves_the_teachers_unchanged(repo, smoke_run):
+    """A student run reads its teachers' best.pt and never writes them: their bytes are the same before and
+    after (and as teachers.json recorded them), no teacher is retrained, and the student's metrics repeat."""
+    from kdgen.runtime import file_sha256
+
+    student = smoke_run / "results/distill/digits/size-50/tiny/weak/kd/T1w_T2s_Sw/seed-0"
+    listing = json.loads((student / "teachers.json").read_text())["teachers"]
+    paths = [smoke_run / t["checkpoint"] for t in listing]
+    before = [(file_sha256(p), p.stat().st_mtime_ns) for p in paths]
+    assert [h for h, _ in before] == [t["sha256"] for t in listing]
+    metrics = (student / "metrics.csv").read_bytes()
+    proc = snakemake(repo, smoke_run, "distill", "--cores", "2", "--forcerun", "distill_student", "--configfile", str(repo / "configs" / "smoke.yaml"))
+    log = proc.stdout + proc.stderr
+    assert "rule distill_student:" in log and "rule train_classifier:" not in log
+    assert [(file_sha256(p), p.stat().st_mtime_ns) for p in paths] == before
+    assert [t["sha256"] for t in json.loads((student / "teachers.json").read_text())["teachers"]] == [h for h, _ in before]
+    assert (student / "metrics.csv").read_bytes() == metrics  # deterministic: the same config gives the same bytes
 
 
 def test_one_figure_builds_alone_and_identically(repo, smoke_run, tmp_path):

@@ -16,7 +16,17 @@ from kdgen.config import ConfigError, validate_config
 from kdgen.data.sources import check_real_sources
 from kdgen.models.names import ARCH_PATTERN
 from kdgen.train.policies import POLICY_PATTERN
-from kdgen.train.runs import check_runs, classifier_runs, ganrep_sizes, subset_names
+from kdgen.train.runs import (
+    check_runs,
+    find_student,
+    ganrep_sizes,
+    method_label,
+    student_runs,
+    student_teachers,
+    subset_names,
+    teacher_set_label,
+    trained_classifier_runs,
+)
 
 try:
     _validated = validate_config(
@@ -50,6 +60,8 @@ wildcard_constraints:
     split=r"val|test",
     generator=names_pattern(config["ganrep"]["generators"]),
     size=r"[0-9]+",
+    method=names_pattern(sorted({s["method"] for s in config["distill"]["students"]})),
+    student=names_pattern(sorted({s["name"] for s in config["distill"]["students"]})),
 
 
 # Cheap rules run where snakemake runs, never waiting in a cluster queue; downloads run there too,
@@ -64,6 +76,7 @@ localrules:
     card_class_counts,
     card_split_counts,
     learning_curve,
+    student_learning_curve,
     classifier_table,
     model_zoo_table,
     resolved_config,
@@ -80,6 +93,7 @@ localrules:
     ganrep_figure_nearest_neighbours,
     data,
     train,
+    distill,
     ganrep,
     built,
     all,
@@ -174,11 +188,31 @@ def arch_weights(wildcards):
 
 
 def run_dirs():
-    return [TRAIN.format(**run) for run in classifier_runs(config)]
+    """Every classifier run: the classifiers list and the students' teachers."""
+    return [TRAIN.format(**run) for run in trained_classifier_runs(config)]
+
+
+def classifier_table_runs():
+    """Every run of the classifier table with its folder: classifiers (method ce) and students (<method>:<name>)."""
+    runs = [
+        {**run, "method": method_label(None), "teachers": "", "dir": TRAIN.format(**run)}
+        for run in trained_classifier_runs(config)
+    ]
+    for run in student_runs(config):
+        student = find_student(config, run)
+        runs.append(
+            {
+                **{k: run[k] for k in ("dataset", "train_subset", "arch", "aug", "seed")},
+                "method": method_label(student),
+                "teachers": teacher_set_label(student),
+                "dir": DISTILL.format(**run),
+            }
+        )
+    return runs
 
 
 def classifier_table_inputs(wildcards):
-    runs = run_dirs()
+    runs = [r["dir"] for r in classifier_table_runs()]
     return {
         "metrics": [f"{r}/metrics.csv" for r in runs],
         "val": [f"{r}/eval-val.json" for r in runs],
@@ -186,19 +220,75 @@ def classifier_table_inputs(wildcards):
     }
 
 
+def classifier_table_records(wildcards):
+    """The table's keys of each run, in the order of its inputs."""
+    return [{k: v for k, v in r.items() if k != "dir"} for r in classifier_table_runs()]
+
+
+CLASSIFIER_TABLE = ["results/train/tables/classifiers.csv", "results/train/tables/classifiers.md"]
+
+
 def train_targets():
     targets = [
         "results/train/tables/model_zoo.csv",
         "results/train/tables/model_zoo.md",
     ]
-    if config["classifiers"]:
-        targets += [
-            "results/train/tables/classifiers.csv",
-            "results/train/tables/classifiers.md",
-        ]
+    if classifier_table_runs():
+        targets += CLASSIFIER_TABLE
     for run in run_dirs():
         targets += [f"{run}/learning_curve.png", f"{run}/learning_curve.pdf"]
     return targets
+
+
+DISTILL = "results/distill/{dataset}/{train_subset}/{arch}/{aug}/{method}/{student}/seed-{seed}"
+DISTILL_LOGS = "results/logs/distill/{dataset}/{train_subset}/{arch}/{aug}/{method}/{student}/seed-{seed}"
+DISTILL_BENCH = "results/benchmarks/distill/{dataset}/{train_subset}/{arch}/{aug}/{method}/{student}/seed-{seed}"
+
+
+def student_spec(wildcards):
+    """The distill.students entry of a student run."""
+    return find_student(config, wildcards)
+
+
+def distill_inputs(wildcards):
+    """A student's data and its teachers' best checkpoints (built by train_classifier)."""
+    teachers = [f"{TRAIN}/best.pt".format(**t) for t in student_teachers(student_spec(wildcards))]
+    return {**training_inputs(wildcards), "teachers": teachers}
+
+
+def distill_teachers(wildcards):
+    """The teachers of a student run (name T1, T2, ..., and their classifier-run wildcards)."""
+    return student_teachers(student_spec(wildcards))
+
+
+def distill_method(wildcards):
+    """The distillation method's settings (distill.alpha, beta, temperature) and the teachers' mode."""
+    d = config["distill"]
+    return {k: d[k] for k in ("alpha", "beta", "temperature", "teacher_mode")}
+
+
+def student_resume_dir(wildcards):
+    return f"{DISTILL}/.resume".format(**wildcards)
+
+
+def student_evaluation_inputs(wildcards):
+    return {
+        **training_inputs(wildcards),
+        "checkpoint": f"{DISTILL}/best.pt".format(**wildcards),
+    }
+
+
+def student_dirs():
+    return [DISTILL.format(**run) for run in student_runs(config)]
+
+
+def distill_targets():
+    """Every configured student with its teachers, evaluations and curves, and the classifier table."""
+    targets = []
+    for run in student_dirs():
+        files = ["teachers.json", "eval-val.json", "eval-test.json", "learning_curve.png", "learning_curve.pdf"]
+        targets += [f"{run}/{f}" for f in files]
+    return targets + CLASSIFIER_TABLE if targets else []
 
 
 def on_gpu():
@@ -438,12 +528,14 @@ def ganrep_targets():
 
 def all_targets():
     """Every leaf target of the workflow: what `snakemake` builds by default."""
-    return [
+    targets = [
         *data_targets(),
         *train_targets(),
+        *distill_targets(),
         *ganrep_targets(),
         "results/config/resolved.yaml",
     ]
+    return list(dict.fromkeys(targets))  # the classifier table is in two groups
 
 
 def built_targets(wildcards):

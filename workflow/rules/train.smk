@@ -80,7 +80,8 @@ rule learning_curve:
 
 
 rule classifier_table:
-    """Table: every configured classifier, seeds aggregated to mean and std."""
+    """Table: every classifier (classifiers and teachers, method ce) and every student (method <method>:<name>),
+    seeds aggregated to mean and std."""
     input:
         unpack(classifier_table_inputs),
     output:
@@ -95,6 +96,8 @@ rule classifier_table:
         "results/logs/train/classifier_table.log",
     conda:
         "../../envs/kdgen.yaml"
+    params:
+        runs=classifier_table_records,
     script:
         "../scripts/train_classifier_table.py"
 

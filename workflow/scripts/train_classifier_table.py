@@ -1,4 +1,4 @@
-"""One table of every trained classifier, seeds aggregated to mean and standard deviation."""
+"""One table of every trained classifier and distilled student, seeds aggregated to mean and standard deviation."""
 
 import json
 
@@ -9,13 +9,12 @@ from kdgen.runtime import logged
 
 with logged(snakemake.log[0]) as log:
     records = []
-    for metrics, val, test in zip(snakemake.input.metrics, snakemake.input.val, snakemake.input.test):
-        parts = metrics.split("/")  # results/train/<dataset>/<subset>/<arch>/<aug>/seed-<seed>/metrics.csv
+    for run, metrics, val, test in zip(snakemake.params.runs, snakemake.input.metrics, snakemake.input.val, snakemake.input.test):
         v, t = json.load(open(val)), json.load(open(test))
         records.append(
             {
-                "dataset": parts[2], "subset": parts[3], "arch": parts[4], "aug": parts[5],
-                "seed": int(parts[6].removeprefix("seed-")), "best_epoch": v["checkpoint_epoch"],
+                "dataset": run["dataset"], "subset": run["train_subset"], "arch": run["arch"], "aug": run["aug"],
+                "method": run["method"], "teachers": run["teachers"], "seed": int(run["seed"]), "best_epoch": v["checkpoint_epoch"],
                 "epochs": len(pd.read_csv(metrics)), "val_top1": v["top1"], "test_top1": t["top1"], "test_top5": t["top5"],
             }
         )

@@ -1,4 +1,4 @@
-"""Learning curve of one training run."""
+"""Learning curve of one training run (a classifier, or a student distilled from a teacher set)."""
 
 import pandas as pd
 
@@ -9,4 +9,6 @@ from kdgen.runtime import logged
 with logged(snakemake.log[0]):
     w = snakemake.wildcards
     title = f"{w.arch} on {w.dataset} ({w.train_subset}, {w.aug}, seed {w.seed})"
+    if w.get("student"):
+        title += f", {w.method} from {w.student}"
     save_figure(learning_curve_figure(pd.read_csv(snakemake.input[0]), title), snakemake.output.png, snakemake.output.pdf)

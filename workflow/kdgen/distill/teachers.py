@@ -39,21 +39,27 @@ class ClassifierTeacher(Teacher):
         self.source = source
 
     @classmethod
-    def from_checkpoint(cls, path: str | os.PathLike[str]) -> ClassifierTeacher:
+    def from_checkpoint(cls, path: str | os.PathLike[str], num_classes: int | None = None) -> ClassifierTeacher:
         """A teacher from a classifier checkpoint written by :func:`kdgen.train.classifier.save_outputs`;
-        a file that is missing or not such a checkpoint is a :class:`TeacherError` naming the file."""
+        a file that is missing or not such a checkpoint, or (with ``num_classes``) one that predicts
+        another number of classes, is a :class:`TeacherError` naming the file."""
         from kdgen.train.classifier import load_classifier
 
         path = Path(path)
         if not path.is_file():
             raise TeacherError(f"teacher checkpoint {path} not found: train the teacher first or fix the path")
         try:
-            model, _ = load_classifier(path)
+            model, ckpt = load_classifier(path)
         except Exception as exc:  # any failure is reported with the file's name
             raise TeacherError(
                 f"teacher checkpoint {path} cannot be loaded ({type(exc).__name__}: {exc}); expected a classifier "
                 "checkpoint with 'model' and 'meta' written by the train_classifier rule"
             ) from exc
+        if num_classes is not None and ckpt["meta"]["num_classes"] != num_classes:
+            raise TeacherError(
+                f"teacher checkpoint {path} predicts {ckpt['meta']['num_classes']} classes, but the student's data has "
+                f"{num_classes}; a teacher must predict the student's classes"
+            )
         return cls(model, str(path))
 
     def forward(self, images: torch.Tensor, ids: torch.Tensor) -> torch.Tensor:

@@ -72,8 +72,13 @@ def model_zoo_table(num_classes: int = 100, image_size: int = 32) -> pd.DataFram
 
 
 def classifier_table(runs: pd.DataFrame) -> pd.DataFrame:
-    """Runs (one row per seed) -> one row per classifier with the mean and std over seeds."""
-    keys = ["dataset", "subset", "arch", "aug"]
+    """Runs (one row per seed) -> one row per classifier with the mean and std over seeds.
+
+    A classifier is a dataset, subset, arch, aug and ``method`` (``ce`` for training on the labels,
+    ``<method>:<name>`` for a student distilled from the teacher set ``<name>``, whose members the
+    ``teachers`` column lists); runs without those two columns are plain classifiers."""
+    runs = runs.assign(method=runs["method"] if "method" in runs else "ce", teachers=runs["teachers"] if "teachers" in runs else "")
+    keys = ["dataset", "subset", "arch", "aug", "method", "teachers"]
     grouped = runs.groupby(keys, sort=True)
     table = grouped.agg(
         seeds=("seed", "count"),

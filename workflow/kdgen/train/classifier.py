@@ -1,4 +1,5 @@
-"""Classifiers on materialised datasets: data loading, model building, checkpoints, outputs."""
+"""Classifiers on materialised datasets: data loading, model building, training to the outputs of a
+run (:func:`train_and_save`, shared by plain classifiers and distilled students), checkpoints."""
 
 from __future__ import annotations
 
@@ -6,6 +7,7 @@ import os
 import shutil
 from dataclasses import dataclass, field
 from pathlib import Path
+from collections.abc import Callable
 from typing import Any
 
 import numpy as np
@@ -15,7 +17,16 @@ import torch
 from kdgen.data.store import load_dataset
 from kdgen.models.zoo import Normalized, build_model
 from kdgen.runtime import atomic_path, atomic_torch_save
-from kdgen.train.trainer import TrainResult, as_rgb_batch, channel_stats, derive_seed, load_checkpoint
+from kdgen.train.trainer import (
+    Method,
+    TrainConfig,
+    TrainResult,
+    as_rgb_batch,
+    channel_stats,
+    derive_seed,
+    fit,
+    load_checkpoint,
+)
 
 
 @dataclass
@@ -98,3 +109,30 @@ def save_outputs(
         with atomic_path(timing_path) as tmp:
             pd.DataFrame(result.timing, columns=["epoch", "seconds"]).to_csv(tmp, index=False)
     shutil.rmtree(state_dir)
+
+
+def train_and_save(
+    arch: str,
+    data: SplitData,
+    cfg: TrainConfig,
+    state_dir: str | os.PathLike[str],
+    best_path: str | os.PathLike[str],
+    last_path: str | os.PathLike[str],
+    metrics_path: str | os.PathLike[str],
+    timing_path: str | os.PathLike[str] | None = None,
+    weights: str | None = None,
+    method: Method | None = None,
+    meta: dict[str, Any] | None = None,
+    log: Callable[[str], None] = print,
+) -> TrainResult:
+    """One training run, from the data to its outputs: ``arch`` built for ``data`` and seeded from
+    ``cfg.seed`` (:func:`build_classifier`), trained by :func:`fit` with ``method`` (cross-entropy by
+    default; a distillation method for a student), resumable from ``state_dir``, and written by
+    :func:`save_outputs` with :func:`classifier_meta` plus ``meta`` in its checkpoints."""
+    model = build_classifier(arch, data, cfg.seed, weights)
+    log(f"{arch}: {len(data.train[0])} train, {len(data.val[0])} val images, {data.num_classes} classes; {cfg}")
+    result = fit(model, *data.train, *data.val, cfg, state_dir, method=method, log=log, train_ids=data.split_ids("train"))
+    log(f"best validation top-1 {result.best_val_top1:.2f} at epoch {result.best_epoch}")
+    meta = {**classifier_meta(arch, data), **(meta or {})}
+    save_outputs(model.cpu(), result, meta, state_dir, best_path, last_path, metrics_path, timing_path)
+    return result

@@ -1,7 +1,19 @@
-"""The classifier runs a config asks for, and the checks that can be made before any job runs."""
+"""The classifier and distillation runs a config asks for, and the checks that can be made before any
+job runs.
+
+A distillation student (``distill.students``) names its teachers as classifier runs: arch, aug and seed,
+on the student's dataset and subset unless a teacher names others (a teacher trained on the full train
+split for a student of a long-tail subset, say), whose classes must be the student's. The teachers are
+trained by the classifier rule like any entry of ``classifiers`` (:func:`trained_classifier_runs`), and
+are named T1, T2, ... in the order listed. A student's name is free (letters, digits, underscores); a
+name in the lfkd paper's form ``T1{w|s}_T2{w|s}[_T3{w|s}]_S{w|s}`` must say what the run is: one
+``T<k>`` per teacher, numbered from 1, w or s as the teacher's augmentation is weak or strong, and the
+student's after ``S``.
+"""
 
 from __future__ import annotations
 
+import re
 from collections.abc import Mapping
 from typing import Any
 
@@ -21,6 +33,73 @@ def classifier_runs(config: Mapping[str, Any]) -> list[dict[str, Any]]:
     return runs
 
 
+def student_teachers(student: Mapping[str, Any]) -> list[dict[str, Any]]:
+    """The teachers of a ``distill.students`` entry as classifier runs (the wildcards of train_classifier)
+    named T1, T2, ... in the order listed; dataset and subset default to the student's."""
+    return [
+        {
+            "name": f"T{k}",
+            "dataset": t.get("dataset", student["dataset"]),
+            "train_subset": t.get("subset", student["subset"]),
+            "arch": t["arch"],
+            "aug": t["aug"],
+            "seed": t["seed"],
+        }
+        for k, t in enumerate(student["teachers"], 1)
+    ]
+
+
+def student_runs(config: Mapping[str, Any]) -> list[dict[str, Any]]:
+    """One entry per (student, seed): the wildcards of a distillation run."""
+    runs = []
+    for s in config.get("distill", {}).get("students", []):
+        for seed in s["seeds"]:
+            runs.append(
+                {"dataset": s["dataset"], "train_subset": s["subset"], "arch": s["arch"], "aug": s["aug"],
+                 "method": s["method"], "student": s["name"], "seed": seed}
+            )
+    return runs
+
+
+def find_student(config: Mapping[str, Any], run: Mapping[str, Any]) -> dict[str, Any]:
+    """The ``distill.students`` entry of a distillation run's wildcards (dataset, train_subset, arch, aug,
+    method, student, seed); a run no entry asks for is a ValueError naming it."""
+    for s in config.get("distill", {}).get("students", []):
+        ident = (s["dataset"], s["subset"], s["arch"], s["aug"], s["method"], s["name"])
+        if ident == tuple(str(run[k]) for k in ("dataset", "train_subset", "arch", "aug", "method", "student")):
+            if int(run["seed"]) in s["seeds"]:
+                return dict(s)
+    shown = "/".join(str(run[k]) for k in ("dataset", "train_subset", "arch", "aug", "method", "student"))
+    raise ValueError(f"no entry of distill.students asks for {shown}/seed-{run['seed']}; add it to the config or fix the target")
+
+
+def trained_classifier_runs(config: Mapping[str, Any]) -> list[dict[str, Any]]:
+    """Every classifier run the workflow trains, evaluates and tabulates: the classifiers list, then the
+    students' teachers that it does not hold."""
+    runs = classifier_runs(config)
+    for s in config.get("distill", {}).get("students", []):
+        for t in student_teachers(s):
+            run = {k: t[k] for k in ("dataset", "train_subset", "arch", "aug", "seed")}
+            if run not in runs:
+                runs.append(run)
+    return runs
+
+
+def method_label(student: Mapping[str, Any] | None) -> str:
+    """The ``method`` column of the classifier table: ``ce`` for a classifier, ``<method>:<name>`` for a student."""
+    return "ce" if student is None else f"{student['method']}:{student['name']}"
+
+
+def teacher_set_label(student: Mapping[str, Any]) -> str:
+    """The teachers of a student, readable: ``T1 tiny/weak/seed-0 + T2 tiny/strong/seed-1`` (a teacher's
+    dataset and subset are shown where they are not the student's)."""
+    parts = []
+    for t in student_teachers(student):
+        where = "" if (t["dataset"], t["train_subset"]) == (student["dataset"], student["subset"]) else f"{t['dataset']}/{t['train_subset']}/"
+        parts.append(f"{t['name']} {where}{t['arch']}/{t['aug']}/seed-{t['seed']}")
+    return " + ".join(parts)
+
+
 def subset_names(spec: Mapping[str, Any]) -> list[str]:
     """The subsets a dataset's config defines: size-N for its ladder, lt-R for its long-tail ratios."""
     return [f"size-{n}" for n in spec["ladder"]] + [f"lt-{r:g}" for r in spec["long_tail"]["ratios"]]
@@ -36,6 +115,105 @@ def train_split_size(spec: Mapping[str, Any]) -> int | None:
     return int((counts - held_out_counts(counts, spec["val_fraction"])).sum())
 
 
+# classes fixed by the source alone (the synthetic source's come from its options, image folders' from disk)
+SOURCE_CLASS_COUNTS = {"digits": 10, "cifar10": 10, "cifar100": 100, "flowers102": 102, "lsun": 1}
+
+
+def dataset_classes(spec: Mapping[str, Any]) -> tuple[int, tuple[Any, ...]] | None:
+    """The number of classes of a dataset and what they are (a value equal for two datasets exactly when
+    their classes are the same, in the same order), where the config fixes them; None for image folders."""
+    source, options = spec["source"], spec.get("options", {})
+    if source == "synthetic":
+        return len(options["classes"]), ("synthetic", *options["classes"])
+    if source == "celeba":
+        attribute = options.get("attribute")
+        return (1 if attribute is None else 2), ("celeba", attribute)
+    if source == "lsun":
+        return 1, ("lsun", options.get("category", "bedroom"))
+    if source in SOURCE_CLASS_COUNTS:
+        return SOURCE_CLASS_COUNTS[source], (source,)
+    return None
+
+
+PAPER_NAME_FORM = "T1{w|s}_T2{w|s}[_T3{w|s}]_S{w|s}"
+PAPER_NAME_SHAPE = re.compile(r"(?:T[0-9]+[A-Za-z]*_)+S[A-Za-z]*")  # anything that reads as the paper's form
+STRENGTHS = {"w": "weak", "s": "strong"}
+
+
+def student_name_problem(name: str, student_aug: str, teacher_augs: list[str]) -> str | None:
+    """Why a student's name misleads, or None: a name in the shape of the lfkd paper's
+    ``T1{w|s}_T2{w|s}[_T3{w|s}]_S{w|s}`` must number its teachers from T1, have one ``T<k>`` per teacher,
+    and mark each model w (weak) or s (strong) as its augmentation is; other names are free."""
+    if not PAPER_NAME_SHAPE.fullmatch(name):
+        return None
+    *teachers, student = name.split("_")
+    form = f"names in the lfkd paper's form {PAPER_NAME_FORM}"
+    for k, part in enumerate(teachers, 1):
+        if not re.fullmatch(rf"T{k}[ws]", part):
+            return f"{part!r} should be T{k}w or T{k}s: {form} number the teachers from T1 and mark each w (weak) or s (strong)"
+    if not re.fullmatch(r"S[ws]", student):
+        return f"{student!r} should be Sw or Ss: {form} end with the student's augmentation, w (weak) or s (strong)"
+    if len(teachers) != len(teacher_augs):
+        return f"names {len(teachers)} teacher{'s' * (len(teachers) > 1)} but the student lists {len(teacher_augs)}: {form} have one T<k> per teacher"
+    for part, aug in zip([*teachers, student], [*teacher_augs, student_aug]):
+        if STRENGTHS[part[-1]] != aug:
+            model = "the student" if part == student else f"teacher {part[:-1]}"
+            return f"{part!r} says {STRENGTHS[part[-1]]}, but {model} is trained with aug {aug!r}: {form} say how each model is augmented"
+    return None
+
+
+def _run_problems(key: str, run: Mapping[str, Any], datasets: Mapping[str, Any], defaults: str = "") -> list[str]:
+    """Problems of one run's dataset, subset, arch and aug (``run`` holds the config keys dataset, subset,
+    arch, aug); ``defaults`` notes, after a value, that it was taken from elsewhere."""
+    problems = []
+    if run["dataset"] not in datasets:
+        problems.append(f"{key}.dataset = {run['dataset']!r}: not a configured dataset; expected one of {sorted(datasets)}")
+    elif run["subset"] != "full" and run["subset"] not in subset_names(datasets[run["dataset"]]):
+        known = ["full", *subset_names(datasets[run["dataset"]])]
+        problems.append(
+            f"{key}.subset = {run['subset']!r}{defaults}: not a subset of dataset {run['dataset']!r}; expected one of {known} "
+            f"(add the size to datasets.{run['dataset']}.ladder or the ratio to its long_tail.ratios)"
+        )
+    for field, problem in (("arch", architecture_problem(run["arch"])), ("aug", policy_problem(run["aug"]))):
+        if problem:
+            problems.append(f"{key}.{field} = {run[field]!r}: {problem}")
+    return problems
+
+
+def _student_problems(key: str, student: Mapping[str, Any], datasets: Mapping[str, Any]) -> list[str]:
+    """Problems of one ``distill.students`` entry: its own run, each teacher's run, the teachers' classes,
+    the same teacher listed twice, and a name in the paper's form that does not say what the run is."""
+    problems = _run_problems(key, student, datasets)
+    mine = dataset_classes(datasets[student["dataset"]]) if student["dataset"] in datasets else None
+    seen: dict[tuple[Any, ...], int] = {}
+    for j, (t, run) in enumerate(zip(student["teachers"], student_teachers(student))):
+        tkey = f"{key}.teachers[{j}]"
+        found = _run_problems(tkey, {**t, "dataset": run["dataset"], "subset": run["train_subset"]}, datasets, "" if "subset" in t else " (the student's)")
+        # a dataset or subset taken from the student is reported once, for the student
+        inherited = [f"{tkey}.dataset"] * ("dataset" not in t) + [f"{tkey}.subset"] * ("dataset" not in t and "subset" not in t)
+        problems += [p for p in found if not p.startswith(tuple(inherited))]
+        theirs = dataset_classes(datasets[run["dataset"]]) if run["dataset"] in datasets else None
+        if mine is not None and theirs is not None and run["dataset"] != student["dataset"]:
+            if theirs[0] != mine[0]:
+                problems.append(
+                    f"{tkey}.dataset = {run['dataset']!r}: {theirs[0]} classes, but the student's dataset {student['dataset']!r} "
+                    f"has {mine[0]}; a teacher must predict the student's classes"
+                )
+            elif theirs[1] != mine[1]:
+                problems.append(
+                    f"{tkey}.dataset = {run['dataset']!r}: its {theirs[0]} classes are not those of the student's dataset "
+                    f"{student['dataset']!r}; a teacher must predict the student's classes, in the same order"
+                )
+        ident = tuple(run[k] for k in ("dataset", "train_subset", "arch", "aug", "seed"))
+        if ident in seen:
+            problems.append(f"{tkey}: the same classifier run as teachers[{seen[ident]}] ({'/'.join(map(str, ident))}); use another seed or drop one")
+        seen.setdefault(ident, j)
+    problem = student_name_problem(student["name"], student["aug"], [t["aug"] for t in student["teachers"]])
+    if problem:
+        problems.append(f"{key}.name = {student['name']!r}: {problem}")
+    return problems
+
+
 def ganrep_sizes(ganrep: Mapping[str, Any], dataset: str) -> list[int]:
     """The training-set sizes of ``dataset`` in the ganrep study: ``ganrep.sizes`` is one ladder for every
     dataset, or one ladder per dataset (the paper's differ: FLOWER up to 8,189, LSUN up to 30,000)."""
@@ -48,7 +226,8 @@ def check_runs(config: Mapping[str, Any]) -> list[str]:
     classifiers list and the ganrep study use are configured datasets; architectures and augmentation
     policies can be built; classifier subsets are ones the dataset defines; subset sizes fit the train
     split where the config fixes it; external generators name their samples; ganrep sizes leave the ID
-    estimate enough neighbours."""
+    estimate enough neighbours; distillation students and their teachers are such runs too, teachers
+    predict the student's classes, and a student's name in the lfkd paper's form matches its models."""
     problems = []
     datasets = config["datasets"]
     for name, spec in datasets.items():
@@ -102,16 +281,16 @@ def check_runs(config: Mapping[str, Any]) -> list[str]:
         if problem:
             problems.append(f"ganrep.fid_classifier = {g['fid_classifier']!r}: {problem}")
     for i, c in enumerate(config.get("classifiers", [])):
-        key = f"classifiers[{i}]"
-        if c["dataset"] not in datasets:
-            problems.append(f"{key}.dataset = {c['dataset']!r}: not a configured dataset; expected one of {sorted(datasets)}")
-        elif c["subset"] != "full" and c["subset"] not in subset_names(datasets[c["dataset"]]):
-            known = ["full", *subset_names(datasets[c["dataset"]])]
+        problems += _run_problems(f"classifiers[{i}]", c, datasets)
+    students: dict[tuple[Any, ...], int] = {}
+    for i, student in enumerate(config.get("distill", {}).get("students", [])):
+        key = f"distill.students[{i}]"
+        problems += _student_problems(key, student, datasets)
+        ident = tuple(student[k] for k in ("dataset", "subset", "arch", "aug", "method", "name"))
+        if ident in students:
             problems.append(
-                f"{key}.subset = {c['subset']!r}: not a subset of dataset {c['dataset']!r}; expected one of {known} "
-                f"(add the size to datasets.{c['dataset']}.ladder or the ratio to its long_tail.ratios)"
+                f"{key}.name = {student['name']!r}: distill.students[{students[ident]}] has the same dataset, subset, arch, aug "
+                "and name, and so the same output folder; give one of them another name"
             )
-        for field, problem in (("arch", architecture_problem(c["arch"])), ("aug", policy_problem(c["aug"]))):
-            if problem:
-                problems.append(f"{key}.{field} = {c[field]!r}: {problem}")
+        students.setdefault(ident, i)
     return problems

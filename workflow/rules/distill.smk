@@ -1,0 +1,74 @@
+# Distillation: students trained from classifier teachers (distill.students), evaluated, drawn and
+# tabulated like the classifiers (their runs join results/train/tables/classifiers.*). The lfkd and xkd
+# studies build on these runs.
+
+
+rule distill_student:
+    """Distil one student (dataset, subset, arch, aug, method, teacher-set name, seed) from the best checkpoints
+    of its teachers; outputs shaped like a classifier run's, plus teachers.json; resumable."""
+
+    # resumable state in <run>/.resume while the job runs (see train_classifier)
+    input:
+        unpack(distill_inputs),
+    output:
+        best=f"{DISTILL}/best.pt",
+        last=f"{DISTILL}/last.pt",
+        metrics=f"{DISTILL}/metrics.csv",
+        timing=f"{DISTILL}/timing.csv",
+        teachers=f"{DISTILL}/teachers.json",
+    log:
+        f"{DISTILL_LOGS}/train.log",
+    benchmark:
+        f"{DISTILL_BENCH}/train.tsv"
+    conda:
+        "../../envs/kdgen.yaml"
+    threads: 2
+    resources:
+        gpu=gpu_count,
+        mem_mb=heavy_mem_mb,
+        runtime=heavy_runtime,
+    params:
+        training=config["training"],
+        device=config["device"],
+        precision=config["precision"],
+        weights=arch_weights,
+        method=distill_method,
+        teachers=distill_teachers,
+        state_dir=student_resume_dir,
+    script:
+        "../scripts/distill_student.py"
+
+
+use rule evaluate_classifier as evaluate_student with:
+    """Evaluate a student's best checkpoint on the held-out val split or the test split."""
+    input:
+        unpack(student_evaluation_inputs),
+    output:
+        f"{DISTILL}/eval-{{split}}.json",
+    log:
+        f"{DISTILL_LOGS}/eval-{{split}}.log",
+    benchmark:
+        f"{DISTILL_BENCH}/eval-{{split}}.tsv"
+
+
+use rule learning_curve as student_learning_curve with:
+    """Figure: loss and top-1 per epoch of one student."""
+    input:
+        f"{DISTILL}/metrics.csv",
+    output:
+        png=report(
+            f"{DISTILL}/learning_curve.png",
+            caption="../report/student_learning_curve.rst",
+            category="Distillation",
+            subcategory="{dataset} {train_subset} {arch} {aug} {method} {student}",
+            labels={"figure": "learning curve", "seed": "{seed}"},
+        ),
+        pdf=f"{DISTILL}/learning_curve.pdf",
+    log:
+        f"{DISTILL_LOGS}/learning_curve.log",
+
+
+rule distill:
+    """Target group: every configured student with its teachers, evaluations and curves, and the classifier table."""
+    input:
+        distill_targets(),
