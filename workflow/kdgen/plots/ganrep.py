@@ -76,6 +76,15 @@ def replication_vs_id_figure(means, fits, paper, paper_fits, paper_curves, alpha
     return fig
 
 
+def _size_ticks(ax: plt.Axes, sizes: pd.Series) -> None:
+    """Ticks at the sizes of the ladder, written as plain numbers on a log axis."""
+    from matplotlib.ticker import NullFormatter, ScalarFormatter
+
+    ax.set_xticks(sorted(set(sizes.astype(int))))
+    ax.xaxis.set_major_formatter(ScalarFormatter())
+    ax.xaxis.set_minor_formatter(NullFormatter())
+
+
 def replication_vs_size_figure(runs: pd.DataFrame, alpha: float) -> Figure:
     with plt.rc_context(STYLE):
         fig, ax = plt.subplots(figsize=(5.5, 3.6), layout="constrained")
@@ -87,6 +96,7 @@ def replication_vs_size_figure(runs: pd.DataFrame, alpha: float) -> Figure:
         ax.errorbar(m.index, m[(col, "mean")], yerr=m[(col, "std")], fmt="o-", capsize=2, color=colours(i), label=f"{gen} / {ds}: alpha {alpha:g}")
         ax.errorbar(m.index, m[("rep_pct_ratio", "mean")], yerr=m[("rep_pct_ratio", "std")], fmt="s--", capsize=2, color=colours(i), alpha=0.6, label=f"{gen} / {ds}: ratio test")
     ax.set_xscale("log")
+    _size_ticks(ax, runs["size"])
     ax.set_xlabel("training-set size")
     ax.set_ylabel("replication %")
     ax.legend(fontsize=6)
@@ -121,6 +131,7 @@ def fid_vs_size_figure(runs: pd.DataFrame, extractor: str) -> Figure:
         m = grp.groupby("size")["fid"].agg(["mean", "std"])
         ax.errorbar(m.index, m["mean"], yerr=m["std"].fillna(0), fmt="o-", capsize=2, label=f"{gen} / {ds}")
     ax.set_xscale("log")
+    _size_ticks(ax, runs["size"])
     ax.set_xlabel("training-set size")
     ax.set_ylabel("FID")
     ax.set_title(f"FID vs size — features: {extractor}", fontsize=8)
