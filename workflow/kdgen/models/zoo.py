@@ -137,12 +137,15 @@ class WideResNet(nn.Module):
         self.conv1 = nn.Conv2d(3, widths[0], 3, 1, 1, bias=False)
         self.blocks, out_planes = _stages(WideBlock, widths, n)
         self.bn = nn.BatchNorm2d(out_planes)
+        # a module (no parameters, so checkpoints are unchanged) rather than torch.relu: its output is the
+        # last feature map, which layer attributions (Grad-CAM) hook; see feature_layer. Used once only.
+        self.relu = nn.ReLU()
         self.pool = nn.AdaptiveAvgPool2d(1)
         self.fc = nn.Linear(out_planes, num_classes)
         _kaiming_init(self)
 
     def feature_map(self, x: torch.Tensor) -> torch.Tensor:
-        return torch.relu(self.bn(self.blocks(self.conv1(x))))
+        return self.relu(self.bn(self.blocks(self.conv1(x))))
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         return self.fc(torch.flatten(self.pool(self.feature_map(x)), 1))
@@ -248,6 +251,29 @@ def feature_map(model: nn.Module, x: torch.Tensor) -> torch.Tensor:
         x = model.stage4(model.stage3(model.stage2(model.maxpool(model.conv1(x)))))
         return model.conv5(x)
     raise ModelError(f"no feature-map accessor for {type(model).__name__}; add one to kdgen.models.zoo.feature_map")
+
+
+def feature_layer(model: nn.Module) -> nn.Module:
+    """The submodule of a zoo model whose output is :func:`feature_map` (its last feature map), for a
+    :class:`Normalized` wrapper its backbone's. Layer attributions such as Grad-CAM (captum's
+    ``LayerGradCam``) hook this module's output, so it must be produced by exactly one call of it."""
+    import torchvision
+
+    if isinstance(model, Normalized):
+        return feature_layer(model.backbone)
+    if isinstance(model, CifarResNet):
+        return model.layers
+    if isinstance(model, WideResNet):
+        return model.relu
+    if isinstance(model, TinyNet):
+        return model.features[-2]  # the ReLU before the global pooling
+    if isinstance(model, torchvision.models.ResNet):
+        return model.layer4
+    if isinstance(model, torchvision.models.MobileNetV2):
+        return model.features
+    if isinstance(model, torchvision.models.ShuffleNetV2):
+        return model.conv5
+    raise ModelError(f"no feature layer known for {type(model).__name__}; add one to kdgen.models.zoo.feature_layer")
 
 
 def classifier_layer(model: nn.Module) -> nn.Linear:
