@@ -18,6 +18,7 @@ include: "workflow/rules/data.smk"
 include: "workflow/rules/cards.smk"
 include: "workflow/rules/train.smk"
 include: "workflow/rules/distill.smk"
+include: "workflow/rules/lfkd.smk"
 include: "workflow/rules/ganrep.smk"
 include: "workflow/rules/report.smk"
 

@@ -2,6 +2,7 @@
 import os
 import re
 import sys
+from types import SimpleNamespace
 
 # The workflow runs its own library, from its own folder: found from this file (workflow/rules/), not
 # from the working directory or the host's Snakefile when kdgen is used as a module, and put first on the
@@ -17,9 +18,13 @@ from kdgen.data.sources import check_real_sources
 from kdgen.models.names import ARCH_PATTERN
 from kdgen.train.policies import POLICY_PATTERN
 from kdgen.train.runs import (
+    all_students,
     check_runs,
     find_student,
     ganrep_sizes,
+    lfkd_baselines,
+    lfkd_pool,
+    lfkd_students,
     method_label,
     student_runs,
     student_teachers,
@@ -60,8 +65,8 @@ wildcard_constraints:
     split=r"val|test",
     generator=names_pattern(config["ganrep"]["generators"]),
     size=r"[0-9]+",
-    method=names_pattern(sorted({s["method"] for s in config["distill"]["students"]})),
-    student=names_pattern(sorted({s["name"] for s in config["distill"]["students"]})),
+    method=names_pattern(sorted({s["method"] for s in all_students(config)})),
+    student=names_pattern(sorted({s["name"] for s in all_students(config)})),
 
 
 # Cheap rules run where snakemake runs, never waiting in a cluster queue; downloads run there too,
@@ -94,6 +99,13 @@ localrules:
     data,
     train,
     distill,
+    lfkd_table,
+    lfkd_teacher_table,
+    lfkd_figure_iou_vs_strength,
+    lfkd_figure_overfitting_vs_iou,
+    lfkd_figure_fidelity_vs_top1,
+    lfkd_figure_attention_grid,
+    lfkd,
     ganrep,
     built,
     all,
@@ -289,6 +301,68 @@ def distill_targets():
         files = ["teachers.json", "eval-val.json", "eval-test.json", "learning_curve.png", "learning_curve.pdf"]
         targets += [f"{run}/{f}" for f in files]
     return targets + CLASSIFIER_TABLE if targets else []
+
+
+# ----------------------------------------------------------------------------- lfkd
+
+LFKD = "results/lfkd"
+LFKD_FIGURES = ["iou_vs_strength", "overfitting_vs_iou", "fidelity_vs_top1"]
+
+
+def lfkd_models(dataset):
+    """The models the lfkd measures of ``dataset`` read: its teacher pool, its students (the config name
+    and seed, their teachers as pool keys) and its no-KD students, each with its best checkpoint."""
+    if dataset not in config["lfkd"]["datasets"]:
+        raise ValueError(f"{dataset!r} is not one of lfkd.datasets {list(config['lfkd']['datasets'])}")
+    models = [
+        {"role": "teacher", "aug": r["aug"], "seed": r["seed"], "path": f"{TRAIN}/best.pt".format(**r)}
+        for r in lfkd_pool(config, dataset)
+    ]
+    for s in lfkd_students(config):
+        if s["dataset"] == dataset:
+            run = {"train_subset": s["subset"], **s, "student": s["name"], "seed": s["seeds"][0]}
+            models.append(
+                {
+                    "role": "student", "config": s["name"], "kind": "kd", "aug": s["aug"], "seed": s["seeds"][0],
+                    "teachers": [[t["aug"], t["seed"]] for t in s["teachers"]], "path": f"{DISTILL}/best.pt".format(**run),
+                }
+            )
+    for r in lfkd_baselines(config):
+        if r["dataset"] == dataset:
+            models.append(
+                {
+                    "role": "student", "config": f"noKD_S{r['aug'][0]}", "kind": "none", "aug": r["aug"], "seed": r["seed"],
+                    "teachers": [], "path": f"{TRAIN}/best.pt".format(**r),
+                }
+            )
+    return models
+
+
+def lfkd_measure_inputs(wildcards):
+    """A dataset's data (the students' training subset) and the checkpoints of its lfkd models."""
+    subset = config["lfkd"]["datasets"][wildcards.dataset]["student_subset"]
+    data = training_inputs(SimpleNamespace(dataset=wildcards.dataset, train_subset=subset))
+    return {**data, "checkpoints": [m["path"] for m in lfkd_models(wildcards.dataset)]}
+
+
+def lfkd_params(wildcards):
+    """The lfkd settings the measures use, and the models in the order of their checkpoints."""
+    keys = ("attention", "threshold", "ece_bins", "split", "grid_images", "affinity_reference")
+    return {**{k: config["lfkd"][k] for k in keys}, "seed": config["seed"], "models": lfkd_models(wildcards.dataset)}
+
+
+def lfkd_measure_files(name):
+    return [f"{LFKD}/{dataset}/{name}" for dataset in config["lfkd"]["datasets"]]
+
+
+def lfkd_targets():
+    """The lfkd study's leaves: its tables and figures (none when lfkd.datasets is empty)."""
+    if not config["lfkd"]["datasets"]:
+        return []
+    targets = [f"{LFKD}/tables/{t}.{ext}" for t in ("configs", "teachers") for ext in ("csv", "md")]
+    targets += [f"{LFKD}/figures/{f}.{ext}" for f in LFKD_FIGURES for ext in ("png", "pdf")]
+    targets += [f"{LFKD}/figures/attention_grid_{d}.{ext}" for d in config["lfkd"]["datasets"] for ext in ("png", "pdf")]
+    return targets
 
 
 def on_gpu():
@@ -532,6 +606,7 @@ def all_targets():
         *data_targets(),
         *train_targets(),
         *distill_targets(),
+        *lfkd_targets(),
         *ganrep_targets(),
         "results/config/resolved.yaml",
     ]

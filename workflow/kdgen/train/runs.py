@@ -49,10 +49,71 @@ def student_teachers(student: Mapping[str, Any]) -> list[dict[str, Any]]:
     ]
 
 
+def parse_config_name(name: str) -> tuple[list[str], str]:
+    """The teachers' and the student's augmentations of an lfkd config name ``T1w_T2s_Sw``:
+    ``(["weak", "strong"], "weak")``."""
+    *teachers, student = name.split("_")
+    return [STRENGTHS[t[-1]] for t in teachers], STRENGTHS[student[-1]]
+
+
+def lfkd_pool(config: Mapping[str, Any], dataset: str) -> list[dict[str, Any]]:
+    """The teacher pool of ``dataset`` in the lfkd study: one classifier run per augmentation (weak and
+    strong, then the ladder levels) and teacher seed, on the dataset's teacher subset."""
+    lfkd = config.get("lfkd", {})
+    subset = lfkd["datasets"][dataset]["teacher_subset"]
+    augs = ["weak", "strong", *lfkd["ladder"]]
+    return [
+        {"dataset": dataset, "train_subset": subset, "arch": lfkd["teacher_arch"], "aug": aug, "seed": seed}
+        for aug in augs
+        for seed in lfkd["teacher_seeds"]
+    ]
+
+
+def lfkd_students(config: Mapping[str, Any]) -> list[dict[str, Any]]:
+    """The students of the lfkd study as ``distill.students`` entries, one per (dataset, config, seed):
+    student seed s takes teacher T_k of the config's strength from the pool's seed number
+    (s + k - 1) mod (pool seeds), so two teachers of one student are different models and the pairs
+    vary with the student's seed."""
+    lfkd = config.get("lfkd", {})
+    seeds = lfkd.get("teacher_seeds", [])
+    students = []
+    for dataset, subsets in lfkd.get("datasets", {}).items():
+        for name in lfkd["configs"]:
+            teacher_augs, aug = parse_config_name(name)
+            for s in lfkd["student_seeds"]:
+                teachers = [
+                    {"arch": lfkd["teacher_arch"], "aug": t_aug, "seed": seeds[(s + k) % len(seeds)], "subset": subsets["teacher_subset"]}
+                    for k, t_aug in enumerate(teacher_augs)
+                ]
+                students.append(
+                    {"name": name, "method": "kd", "dataset": dataset, "subset": subsets["student_subset"],
+                     "arch": lfkd["student_arch"], "aug": aug, "seeds": [s], "teachers": teachers}
+                )
+    return students
+
+
+def lfkd_baselines(config: Mapping[str, Any]) -> list[dict[str, Any]]:
+    """The no-KD students of the lfkd study: classifier runs with the students' recipe (dataset, subset,
+    arch, each augmentation a config gives its student, seeds)."""
+    lfkd = config.get("lfkd", {})
+    runs = []
+    for dataset, subsets in lfkd.get("datasets", {}).items():
+        augs = sorted({parse_config_name(name)[1] for name in lfkd["configs"]}, key=["weak", "strong"].index)
+        for aug in augs:
+            for s in lfkd["student_seeds"]:
+                runs.append({"dataset": dataset, "train_subset": subsets["student_subset"], "arch": lfkd["student_arch"], "aug": aug, "seed": s})
+    return runs
+
+
+def all_students(config: Mapping[str, Any]) -> list[dict[str, Any]]:
+    """Every distillation student: ``distill.students``, then the lfkd study's."""
+    return [*config.get("distill", {}).get("students", []), *lfkd_students(config)]
+
+
 def student_runs(config: Mapping[str, Any]) -> list[dict[str, Any]]:
     """One entry per (student, seed): the wildcards of a distillation run."""
     runs = []
-    for s in config.get("distill", {}).get("students", []):
+    for s in all_students(config):
         for seed in s["seeds"]:
             runs.append(
                 {"dataset": s["dataset"], "train_subset": s["subset"], "arch": s["arch"], "aug": s["aug"],
@@ -64,24 +125,24 @@ def student_runs(config: Mapping[str, Any]) -> list[dict[str, Any]]:
 def find_student(config: Mapping[str, Any], run: Mapping[str, Any]) -> dict[str, Any]:
     """The ``distill.students`` entry of a distillation run's wildcards (dataset, train_subset, arch, aug,
     method, student, seed); a run no entry asks for is a ValueError naming it."""
-    for s in config.get("distill", {}).get("students", []):
+    for s in all_students(config):
         ident = (s["dataset"], s["subset"], s["arch"], s["aug"], s["method"], s["name"])
         if ident == tuple(str(run[k]) for k in ("dataset", "train_subset", "arch", "aug", "method", "student")):
             if int(run["seed"]) in s["seeds"]:
                 return dict(s)
     shown = "/".join(str(run[k]) for k in ("dataset", "train_subset", "arch", "aug", "method", "student"))
-    raise ValueError(f"no entry of distill.students asks for {shown}/seed-{run['seed']}; add it to the config or fix the target")
+    raise ValueError(f"no entry of distill.students nor the lfkd study asks for {shown}/seed-{run['seed']}; add it to the config or fix the target")
 
 
 def trained_classifier_runs(config: Mapping[str, Any]) -> list[dict[str, Any]]:
     """Every classifier run the workflow trains, evaluates and tabulates: the classifiers list, then the
-    students' teachers that it does not hold."""
+    students' teachers, the lfkd teacher pools and no-KD students that it does not hold."""
     runs = classifier_runs(config)
-    for s in config.get("distill", {}).get("students", []):
-        for t in student_teachers(s):
-            run = {k: t[k] for k in ("dataset", "train_subset", "arch", "aug", "seed")}
-            if run not in runs:
-                runs.append(run)
+    pools = [run for dataset in config.get("lfkd", {}).get("datasets", {}) for run in lfkd_pool(config, dataset)]
+    teachers = [{k: t[k] for k in ("dataset", "train_subset", "arch", "aug", "seed")} for s in all_students(config) for t in student_teachers(s)]
+    for run in [*teachers, *pools, *lfkd_baselines(config)]:
+        if run not in runs:
+            runs.append(run)
     return runs
 
 
@@ -293,4 +354,33 @@ def check_runs(config: Mapping[str, Any]) -> list[str]:
                 "and name, and so the same output folder; give one of them another name"
             )
         students.setdefault(ident, i)
+    return problems + _lfkd_problems(config.get("lfkd", {}), datasets)
+
+
+def _lfkd_problems(lfkd: Mapping[str, Any], datasets: Mapping[str, Any]) -> list[str]:
+    """Problems of the lfkd block: unknown datasets, subsets a dataset does not define, architectures and
+    ladder levels that cannot be built, an Affinity reference outside the teacher pool."""
+    problems = []
+    if not lfkd.get("datasets"):
+        return problems
+    for name, subsets in lfkd["datasets"].items():
+        key = f"lfkd.datasets.{name}"
+        if name not in datasets:
+            problems.append(f"{key}: not a configured dataset; expected one of {sorted(datasets)}")
+            continue
+        for role in ("teacher", "student"):
+            run = {"dataset": name, "subset": subsets[f"{role}_subset"], "arch": lfkd[f"{role}_arch"], "aug": "none"}
+            found = _run_problems(key, run, datasets)
+            problems += [p.replace(f"{key}.subset", f"{key}.{role}_subset").replace(f"{key}.arch", f"lfkd.{role}_arch") for p in found]
+    problems = list(dict.fromkeys(problems))  # an architecture problem is found once per dataset
+    for i, level in enumerate(lfkd["ladder"]):
+        problem = policy_problem(level)
+        if problem:
+            problems.append(f"lfkd.ladder[{i}] = {level!r}: {problem}")
+    pool = ["weak", "strong", *lfkd["ladder"]]
+    if lfkd["affinity_reference"] not in pool:
+        problems.append(
+            f"lfkd.affinity_reference = {lfkd['affinity_reference']!r}: not an augmentation of the teacher pool {pool}; "
+            "use one of them (the pool's teachers of that augmentation measure every Affinity)"
+        )
     return problems

@@ -1,0 +1,242 @@
+"""The measures of the lfkd study (Guo et al., "Why does Knowledge Distillation Work? Rethink its
+Attention and Fidelity Mechanism") over trained teachers and students of one dataset.
+
+Every model is seen once on the measured split (:func:`observe`: logits, attention masks of each method,
+the maps of a few grid images); the rows of the study's tables are then computed from those observations:
+
+- a student (distilled or no-KD): top-1, the overfitting gap (train top-1 minus val top-1 of the best
+  checkpoint, on augmented train images as published and on clean ones), fidelity, KL, mutual
+  information and entropy against the mean of its teachers' logits, ECE, IoU of its teachers' masks and
+  of each teacher's with its own;
+- a teacher: top-1 and mask coverage; a pair of teachers of one augmentation: IoU of their masks;
+- an augmentation: its Affinity, top-1 under it over top-1 under the crop-only view (``base``), measured
+  with the reference teachers.
+"""
+
+from __future__ import annotations
+
+import itertools
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+import pandas as pd
+import torch
+from torch import nn
+
+from kdgen.metrics.agreement import (
+    expected_calibration_error,
+    fidelity,
+    kl_divergence,
+    mean_entropy,
+    mean_logits,
+    mutual_information,
+    mutual_information_knn,
+    top1,
+)
+from kdgen.metrics.attention import attention_masks, cam, coverage, gradcam, pooled_iou
+from kdgen.train.trainer import predict_logits
+
+ATTENTION_METHODS = ("cam_sum", "cam_pred", "gradcam")
+
+
+def attention_maps(model: nn.Module, images: torch.Tensor, method: str, batch_size: int = 256) -> torch.Tensor:
+    """Min-max normalised attention maps (N, H, W) of uint8 ``images`` by ``method``: ``cam_sum`` (the
+    paper's CAM summed over classes), ``cam_pred`` (the predicted class's CAM), ``gradcam`` (Grad-CAM of
+    the predicted class)."""
+    if method not in ATTENTION_METHODS:
+        raise ValueError(f"unknown attention method {method!r}; expected one of {list(ATTENTION_METHODS)}")
+    out = []
+    for start in range(0, len(images), batch_size):
+        x = images[start : start + batch_size].float().div(255)
+        if method == "cam_sum":
+            out.append(cam(model, x, mode="sum"))
+        elif method == "cam_pred":
+            out.append(cam(model, x, mode="pred"))
+        else:
+            with torch.no_grad():
+                pred = model.eval()(x).argmax(dim=1)
+            out.append(gradcam(model, x, pred))
+    return torch.cat(out)
+
+
+@dataclass
+class Observation:
+    """What the measures need of one model on the measured split."""
+
+    logits: torch.Tensor
+    masks: dict[str, torch.Tensor]
+    grid_maps: dict[str, np.ndarray] = field(default_factory=dict)
+
+
+def observe(
+    model: nn.Module, images: torch.Tensor, methods: Sequence[str], threshold: float, grid: torch.Tensor, batch_size: int = 256
+) -> Observation:
+    """Logits of ``model`` on ``images`` and its attention masks (maps above ``threshold``) by each method;
+    the maps of the images at positions ``grid`` kept as float16 for the figures."""
+    logits = predict_logits(model, images, batch_size=batch_size)
+    masks, grid_maps = {}, {}
+    for method in methods:
+        maps = attention_maps(model, images, method, batch_size)
+        masks[method] = attention_masks(maps, threshold)
+        grid_maps[method] = maps[grid].numpy().astype(np.float16)
+    return Observation(logits, masks, grid_maps)
+
+
+def mean_pair_iou(masks: Sequence[torch.Tensor]) -> float:
+    """Pooled IoU of two masks, or the mean over the pairs of three or more."""
+    return float(np.mean([pooled_iou(a, b) for a, b in itertools.combinations(masks, 2)]))
+
+
+def student_measures(
+    student: Observation,
+    teachers: Sequence[Observation],
+    labels: torch.Tensor,
+    methods: Sequence[str],
+    ece_bins: int,
+    seed: int,
+) -> dict[str, float]:
+    """The measures of one student on the measured split against its teachers (none for a no-KD student,
+    whose teacher measures are then NaN). Accuracies and fidelity in %, information in nats."""
+    row: dict[str, float] = {
+        "top1": 100 * top1(student.logits, labels),
+        "ece": expected_calibration_error(student.logits, labels, ece_bins),
+        "entropy": mean_entropy(student.logits),
+    }
+    for method in methods:
+        row[f"coverage_{method}"] = coverage(student.masks[method])
+    nan = float("nan")
+    if not teachers:
+        row.update(fidelity=nan, kl=nan, mi=nan, mi_knn=nan, entropy_teachers=nan)
+        for method in methods:
+            row[f"iou_tt_{method}"] = row[f"iou_ts_{method}"] = nan
+        return row
+    ensemble = mean_logits([t.logits for t in teachers])
+    s_pred, t_pred = student.logits.argmax(1), ensemble.argmax(1)
+    row.update(
+        fidelity=100 * fidelity(student.logits, [t.logits for t in teachers]),
+        kl=kl_divergence(student.logits, ensemble, temperature=1.0),
+        mi=mutual_information(t_pred, s_pred, num_classes=student.logits.shape[1]),
+        mi_knn=mutual_information_knn(t_pred, s_pred, seed=seed),
+        entropy_teachers=mean_entropy(ensemble),
+    )
+    for method in methods:
+        masks = [t.masks[method] for t in teachers]
+        row[f"iou_tt_{method}"] = mean_pair_iou(masks) if len(masks) > 1 else nan
+        row[f"iou_ts_{method}"] = float(np.mean([pooled_iou(m, student.masks[method]) for m in masks]))
+    return row
+
+
+def overfitting(
+    model: nn.Module,
+    train_images: torch.Tensor,
+    train_labels: torch.Tensor,
+    val_top1: float,
+    augmentation: str,
+    seed: int,
+    batch_size: int = 256,
+) -> dict[str, float]:
+    """Train top-1 (%) of ``model`` on its training images under its own augmentation (one seeded draw)
+    and clean, and the two overfitting gaps against ``val_top1`` (%): the published gap (augmented) and
+    the clean one (the augmented gap also measures how hard the augmentation is)."""
+    augmented = 100 * top1(predict_logits(model, train_images, batch_size, augmentation=augmentation, seed=seed), train_labels)
+    clean = 100 * top1(predict_logits(model, train_images, batch_size), train_labels)
+    return {
+        "train_top1_aug": augmented,
+        "train_top1_clean": clean,
+        "overfit_aug": augmented - val_top1,
+        "overfit_clean": clean - val_top1,
+    }
+
+
+def augmentation_affinity(
+    references: Sequence[nn.Module], images: torch.Tensor, labels: torch.Tensor, augmentation: str, seed: int, batch_size: int = 256
+) -> float:
+    """Affinity of ``augmentation``: the reference models' top-1 on ``images`` under it over their top-1
+    under the crop-only view ``base`` (the same seed, so the same crops), averaged over the references."""
+    ratios = []
+    for model in references:
+        under = top1(predict_logits(model, images, batch_size, augmentation=augmentation, seed=seed), labels)
+        base = top1(predict_logits(model, images, batch_size, augmentation="base", seed=seed), labels)
+        ratios.append(under / base if base > 0 else float("nan"))
+    return float(np.mean(ratios))
+
+
+def teacher_pair_rows(pool: Mapping[tuple[str, int], Observation], methods: Sequence[str]) -> list[dict[str, Any]]:
+    """One row per pair of pool teachers of the same augmentation: the IoU of their masks by method."""
+    rows = []
+    augs = list(dict.fromkeys(aug for aug, _ in pool))
+    for aug in augs:
+        seeds = [s for a, s in pool if a == aug]
+        for a, b in itertools.combinations(seeds, 2):
+            row: dict[str, Any] = {"aug": aug, "seed_a": a, "seed_b": b}
+            for method in methods:
+                row[f"iou_{method}"] = pooled_iou(pool[aug, a].masks[method], pool[aug, b].masks[method])
+            rows.append(row)
+    return rows
+
+
+def mean_std(frame: pd.DataFrame, by: Sequence[str], columns: Sequence[str]) -> pd.DataFrame:
+    """Per group of ``by``: ``n`` and each column's mean and sample standard deviation (``<col>_std``, NaN
+    for a single value); groups in order of appearance."""
+    grouped = frame.groupby(list(by), sort=False)
+    mean, std = grouped[list(columns)].mean(), grouped[list(columns)].std(ddof=1)
+    out = mean.copy()
+    for c in columns:
+        out[f"{c}_std"] = std[c]
+    out.insert(0, "n", grouped.size())
+    ordered = ["n", *[x for c in columns for x in (c, f"{c}_std")]]
+    return out[ordered].reset_index()
+
+
+def strength_order(aug: str) -> tuple[int, int]:
+    """A sort key for the pool's augmentations: weak, strong, then the ladder by level."""
+    if aug.startswith("ladder-"):
+        return (2, int(aug.split("-")[1]))
+    return ({"weak": 0, "strong": 1}.get(aug, 3), 0)
+
+
+
+
+STUDENT_COLUMNS = [
+    "top1", "test_top1", "overfit_aug", "overfit_clean", "fidelity", "kl", "mi", "mi_knn", "entropy",
+    "entropy_teachers", "ece", "train_top1_aug", "train_top1_clean",
+]
+
+
+def config_table(students: pd.DataFrame, methods: Sequence[str]) -> pd.DataFrame:
+    """Per dataset and config: every student measure and the IoUs by attention method, mean and std over
+    seeds, rounded for reading."""
+    columns = [*STUDENT_COLUMNS, *[f"{k}_{m}" for m in methods for k in ("iou_tt", "iou_ts")]]
+    return mean_std(students, ["dataset", "config", "kind", "aug"], columns).round(4)
+
+
+def teacher_table(teachers: pd.DataFrame, pairs: pd.DataFrame, methods: Sequence[str]) -> pd.DataFrame:
+    """Per dataset and augmentation of the pool: top-1, Affinity and mask coverage over the teachers, and
+    the IoU of their pairs by attention method (mean and std over pairs), weakest augmentation first."""
+    models = mean_std(teachers, ["dataset", "aug"], ["top1", "affinity", *[f"coverage_{m}" for m in methods]])
+    ious = mean_std(pairs, ["dataset", "aug"], [f"iou_{m}" for m in methods]).rename(columns={"n": "pairs"})
+    table = models.merge(ious, on=["dataset", "aug"], how="left").drop(columns=["affinity_std"])
+    order = table["aug"].map(strength_order)
+    return table.assign(_o=order).sort_values(["dataset", "_o"], kind="stable").drop(columns="_o").round(4).reset_index(drop=True)
+
+
+def grid_rows(models: Sequence[Mapping[str, Any]]) -> list[str]:
+    """The rows of the attention grid as ``label|key prefix``: for the first config whose teachers are all
+    weak and the first whose teachers are all strong (else the first two configs), at their first seed,
+    each teacher then the student."""
+    students = [m for m in models if m["role"] == "student" and m["kind"] == "kd"]
+    chosen: list[Mapping[str, Any]] = []
+    for strength in ("weak", "strong"):
+        found = next((m for m in students if m["teachers"] and all(a == strength for a, _ in m["teachers"])), None)
+        if found is not None:
+            chosen.append(found)
+    if len(chosen) < 2:
+        chosen = list({m["config"]: m for m in reversed(students)}.values())[::-1][:2]
+    rows = []
+    for m in chosen:
+        for k, (aug, seed) in enumerate(m["teachers"], 1):
+            rows.append(f"{m['config']} T{k}:{aug}/seed-{seed}|teacher/{aug}/seed-{seed}")
+        rows.append(f"{m['config']} student/seed-{m['seed']}|student/{m['config']}/seed-{m['seed']}")
+    return rows
