@@ -1,70 +1,9 @@
-"""Wall time of the whole ganrep branch for the embedded default and the smoke config.
+"""Wall time of the ganrep branch for the embedded default and the smoke config (see branch.py).
 
-    python benchmarks/ganrep_branch.py [--cores 2] [--config default smoke]
-
-Each config runs in a fresh working directory (``--keep DIR``: in DIR/<config>, kept, e.g. to read the
-tables of the timed run; it must not hold an earlier run): first the foundation it stands on (``snakemake data``:
-WordNet and the datasets, which have their own budget in benchmarks/foundation.py; not timed), then,
-timed, ``snakemake --cores N ganrep``: every job of the branch (the FID classifiers, the GANs and
-their samples, replication, ID, FID, the published re-fit, the tables and the figures). Prints the
-wall time against the budget (default 8 min, smoke 1 min on the 2-core machine) and the job time of
-the rules that keep a ``benchmark:`` file (GAN training).
+    python benchmarks/ganrep_branch.py [--cores 2] [--config default smoke] [--keep DIR]
 """
 
-from __future__ import annotations
-
-import argparse
-import contextlib
-import os
-import subprocess
-import sys
-import tempfile
-import time
-from pathlib import Path
-
-import pandas as pd
-
-from kdgen.runtime import cpu_model
-
-ROOT = Path(__file__).resolve().parents[1]
-CONFIGS = {"default": (ROOT / "config.yaml", 8 * 60), "smoke": (ROOT / "configs" / "smoke.yaml", 60)}
-
-
-def run_branch(config: Path, cores: int, keep: Path | None = None) -> tuple[float, pd.DataFrame]:
-    if keep is not None:
-        keep.mkdir(parents=True, exist_ok=True)
-    with tempfile.TemporaryDirectory(prefix="kdgen-bench-") if keep is None else contextlib.nullcontext(str(keep)) as work:
-        def snakemake(target: str) -> float:
-            cmd = [
-                sys.executable, "-m", "snakemake", "--snakefile", str(ROOT / "Snakefile"), "--directory", work,
-                "--cores", str(cores), target, "--quiet", "all", "--configfile", str(config),
-            ]
-            start = time.perf_counter()
-            subprocess.run(cmd, check=True, env={**os.environ, "HF_HUB_OFFLINE": "1"}, cwd=work)
-            return time.perf_counter() - start
-
-        snakemake("data")
-        wall = snakemake("ganrep")
-        rows = []
-        for tsv in Path(work, "results", "benchmarks", "ganrep").rglob("*.tsv"):
-            rows.append({"rule": tsv.stem, "s": float(pd.read_csv(tsv, sep="\t")["s"].iloc[0])})
-        per_rule = pd.DataFrame(rows, columns=["rule", "s"]).groupby("rule")["s"].agg(["count", "sum", "max"])
-        return wall, per_rule
-
-
-def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--cores", type=int, default=2)
-    parser.add_argument("--config", nargs="+", choices=sorted(CONFIGS), default=["smoke", "default"])
-    parser.add_argument("--keep", type=Path, help="run in this folder (<keep>/<config>) and keep its results, instead of a temporary one")
-    args = parser.parse_args()
-    for name in args.config:
-        path, budget = CONFIGS[name]
-        wall, per_rule = run_branch(path, args.cores, args.keep / name if args.keep else None)
-        print(f"{name}: ganrep branch {wall:.0f} s on {args.cores} cores ({cpu_model()}); budget {budget} s; ratio {wall / budget:.2f}")
-        if len(per_rule):
-            print(per_rule.round(1).to_string())
-
+from branch import main
 
 if __name__ == "__main__":
-    main()
+    main("ganrep")

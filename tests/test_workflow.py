@@ -35,6 +35,16 @@ def classifier_run_dirs(config: dict) -> list[str]:
         for t in s["teachers"]:
             run = (t.get("dataset", s["dataset"]), t.get("subset", s.get("subset", "full")), t["arch"], t.get("aug", "none"), t.get("seed", 0))
             runs += [run] * (run not in runs)
+    lfkd = config.get("lfkd", {})
+    for ds, subsets in lfkd.get("datasets", {}).items():
+        for aug in ["weak", "strong", *lfkd.get("ladder", [])]:  # the teacher pool
+            for seed in lfkd.get("teacher_seeds", [0, 1, 2]):
+                run = (ds, subsets.get("teacher_subset", "full"), lfkd.get("teacher_arch", "resnet8"), aug, seed)
+                runs += [run] * (run not in runs)
+        for aug in sorted({"weak" if c.endswith("Sw") else "strong" for c in lfkd["configs"]}, reverse=True):  # no-KD students
+            for seed in lfkd.get("student_seeds", [0]):
+                run = (ds, subsets.get("student_subset", "full"), lfkd.get("student_arch", "resnet8"), aug, seed)
+                runs += [run] * (run not in runs)
     return ["results/train/{}/{}/{}/{}/seed-{}".format(*run) for run in runs]
 
 
@@ -43,6 +53,13 @@ def student_run_dirs(config: dict) -> list[str]:
         f"results/distill/{s['dataset']}/{s.get('subset', 'full')}/{s['arch']}/{s.get('aug', 'none')}/{s.get('method', 'kd')}/{s['name']}/seed-{seed}"
         for s in config.get("distill", {}).get("students", [])
         for seed in s.get("seeds", [0])
+    ] + [
+        f"results/distill/{ds}/{subsets.get('student_subset', 'full')}/{lfkd.get('student_arch', 'resnet8')}/"
+        f"{'weak' if name.endswith('Sw') else 'strong'}/kd/{name}/seed-{seed}"
+        for lfkd in [config.get("lfkd", {})]
+        for ds, subsets in lfkd.get("datasets", {}).items()
+        for name in lfkd["configs"]
+        for seed in lfkd.get("student_seeds", [0])
     ]
 
 
@@ -72,6 +89,11 @@ def expected_targets(config: dict) -> list[str]:
         targets += [f"{run}/{f}" for f in run_files]
     for run in student_run_dirs(config):
         targets += [f"{run}/{f}" for f in (*run_files, "teachers.json")]
+    lfkd = config.get("lfkd", {})
+    if lfkd.get("datasets"):
+        targets += [f"results/lfkd/tables/{t}.{ext}" for t in ("configs", "teachers") for ext in ("csv", "md")]
+        for fig in ("iou_vs_strength", "overfitting_vs_iou", "fidelity_vs_top1", *[f"attention_grid_{ds}" for ds in lfkd["datasets"]]):
+            targets += [f"results/lfkd/figures/{fig}.{ext}" for ext in ("png", "pdf")]
     if config.get("classifiers") or student_run_dirs(config):
         targets += ["results/train/tables/classifiers.csv", "results/train/tables/classifiers.md"]
     return targets
@@ -225,6 +247,32 @@ def test_smoke_config_builds_every_target(repo, smoke_run):
     fits = pd.read_csv(smoke_run / "results/ganrep/tables/fits.csv")
     assert {"excluded", "spearman_rho_size", "curves_pooled"} <= set(fits.columns)
     assert list(fits.columns[:8]) == ["generator", "dataset", "a", "b", "c", "r2_corr", "r2_det", "n_points"]
+
+
+def test_smoke_config_measures_every_lfkd_model(repo, smoke_run):
+    lfkd = yaml.safe_load((repo / "configs" / "smoke.yaml").read_text())["lfkd"]
+    students = pd.read_csv(smoke_run / "results/lfkd/digits/students.csv")
+    assert sorted(students["config"].unique()) == sorted([*lfkd["configs"], "noKD_Sw"])
+    assert len(students) == (len(lfkd["configs"]) + 1) * len(lfkd["student_seeds"])
+    kd = students[students["kind"] == "kd"]
+    for column in ("top1", "test_top1", "fidelity", "train_top1_aug", "train_top1_clean"):
+        assert students[column].dropna().between(0, 100).all() and kd[column].notna().all(), column
+    assert (kd["mi"] >= 0).all() and (kd["kl"] >= 0).all() and kd["ece"].between(0, 1).all()
+    assert (students["overfit_clean"] == students["train_top1_clean"] - students["val_top1"]).all()
+    for method in ("cam_sum", "cam_pred", "gradcam"):
+        assert kd[f"iou_tt_{method}"].between(0, 1).all() and kd[f"iou_ts_{method}"].between(0, 1).all()
+    assert students[students["kind"] == "none"]["fidelity"].isna().all()
+    assert kd.loc[kd["config"] == "T1s_T2s_Sw", "teachers"].tolist() == ["T1 strong/seed-0 + T2 strong/seed-1"]
+    pairs = pd.read_csv(smoke_run / "results/lfkd/digits/teacher_pairs.csv")
+    assert pairs["aug"].tolist() == ["weak", "strong", *lfkd["ladder"]]  # one pair of two seeds each
+    teachers = pd.read_csv(smoke_run / "results/lfkd/tables/teachers.csv")
+    assert teachers["aug"].tolist() == ["weak", "strong", *lfkd["ladder"]] and (teachers["affinity"] > 0).all()
+    table = pd.read_csv(smoke_run / "results/lfkd/tables/configs.csv")
+    assert len(table) == len(lfkd["configs"]) + 1 and (table["n"] == len(lfkd["student_seeds"])).all()
+    with np.load(smoke_run / "results/lfkd/digits/attention_maps.npz") as maps:
+        assert maps["images"].shape[0] == lfkd["grid_images"] and "student/T1w_T2w_Sw/seed-0/cam_sum" in maps.files
+        assert maps["student/T1w_T2w_Sw/seed-0/gradcam"].shape == (lfkd["grid_images"], 16, 16)
+    assert (smoke_run / "results/logs/lfkd/digits/measures.log").is_file()
 
 
 def test_rerun_is_a_no_op_and_a_report_can_be_built(repo, smoke_run):

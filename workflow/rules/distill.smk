@@ -22,7 +22,7 @@ rule distill_student:
         f"{DISTILL_BENCH}/train.tsv"
     conda:
         "../../envs/kdgen.yaml"
-    threads: 2
+    threads: 1  # as train_classifier
     resources:
         gpu=gpu_count,
         mem_mb=heavy_mem_mb,

@@ -20,7 +20,9 @@ rule train_classifier:
         "results/benchmarks/train/{dataset}/{train_subset}/{arch}/{aug}/seed-{seed}/train.tsv"
     conda:
         "../../envs/kdgen.yaml"
-    threads: 2
+    # one thread: the default's small models spend much of a step in per-image augmentation, which one
+    # thread runs, so two jobs side by side beat one job on two threads (1.3x); profiles raise it
+    threads: 1
     resources:
         gpu=gpu_count,
         mem_mb=heavy_mem_mb,

@@ -8,7 +8,8 @@ from tqdm import tqdm
 from kdgen.distill.lfkd import augmentation_affinity, grid_rows, observe, overfitting, student_measures, teacher_pair_rows
 from kdgen.metrics.agreement import top1
 from kdgen.runtime import atomic_path, logged
-from kdgen.train.classifier import load_classifier, load_split_data
+from kdgen.distill.teachers import ClassifierTeacher
+from kdgen.train.classifier import load_split_data
 from kdgen.train.trainer import predict_logits
 
 with logged(snakemake.log[0]) as log:
@@ -21,7 +22,8 @@ with logged(snakemake.log[0]) as log:
     models, seen = {}, {}
     for m, path in tqdm(list(zip(p["models"], snakemake.input.checkpoints)), desc="observe models", disable=None):
         key = ("teacher", m["aug"], m["seed"]) if m["role"] == "teacher" else ("student", m["config"], m["seed"])
-        models[key], _ = load_classifier(path)
+        # a checkpoint that fails to load, or predicts other classes, is an error naming the file
+        models[key] = ClassifierTeacher.from_checkpoint(path, data.num_classes).classifier
         seen[key] = observe(models[key], images, methods, p["threshold"], grid)
     log.info("observed %d models on %d %s images", len(models), len(images), p["split"])
 
