@@ -139,7 +139,7 @@ def test_teacher_pairs_and_tables():
     table = teacher_table(teachers, pairs, ["cam_sum"])
     assert list(table["aug"]) == ["weak", "strong"]  # weakest first
     row = table.set_index("aug").loc["strong"]
-    assert row["pairs"] == 3 and row["iou_cam_sum"] == pytest.approx(1 / 3) and row["iou_cam_sum_std"] == pytest.approx(np.std([1, 0, 0], ddof=1))
+    assert row["pairs"] == 3 and row["iou_cam_sum"] == pytest.approx(1 / 3, abs=1e-4) and row["iou_cam_sum_std"] == pytest.approx(np.std([1, 0, 0], ddof=1), abs=1e-4)
     assert row["top1"] == pytest.approx(51.0) and row["affinity"] == 0.8
 
 
@@ -152,7 +152,7 @@ def test_config_table_averages_seeds():
         frame[column] = 1.0
     table = config_table(frame, ["cam_sum"])
     assert len(table) == 1 and table.loc[0, "n"] == 2
-    assert table.loc[0, "top1"] == 85.0 and table.loc[0, "top1_std"] == pytest.approx(np.std([80, 90], ddof=1))
+    assert table.loc[0, "top1"] == 85.0 and table.loc[0, "top1_std"] == pytest.approx(np.std([80, 90], ddof=1), abs=1e-4)
     assert list(mean_std(frame, ["config"], ["top1"]).columns) == ["config", "n", "top1", "top1_std"]
 
 
