@@ -192,3 +192,11 @@ def test_paper_scale_lfkd_config_plans_through_the_slurm_profile(repo, tmp_path)
     jobs = proc.stdout.split("rule train_classifier:")[1:]
     assert jobs and all("gpu=1" in job.split("\n\n")[0] for job in jobs)
     assert "results/lfkd/tables/configs.csv" in proc.stdout and "results/lfkd/figures/iou_vs_strength.png" in proc.stdout
+
+
+def test_markdown_view_joins_mean_and_spread():
+    from kdgen.distill.lfkd import readable
+
+    table = pd.DataFrame({"config": ["a", "b"], "top1": [85.0, float("nan")], "top1_std": [7.07107, float("nan")], "kl": [0.5, 0.25]})
+    view = readable(table, ["config"], ["top1", "kl"])
+    assert view.values.tolist() == [["a", "85.00 ± 7.07", "0.50"], ["b", "", "0.25"]]

@@ -124,7 +124,7 @@ def test_dry_run_of_the_default_config_plans_every_target(repo, tmp_path):
         "results/train/digits/full/resnet9/none/seed-0/best.pt",  # an architecture the zoo does not have
         "results/train/digits/full/resnet8/ladder-99x/seed-0/best.pt",  # not an augmentation policy
         "results/ganrep/bigan/shapes/size-24/seed-0/samples.npz",  # a generator that is not configured
-        "results/distill/digits/full/tiny/weak/kd/T1w_T2w_Sw/seed-0/best.pt",  # a student that is not configured
+        "results/distill/digits/full/tiny/weak/kd/T1w_T2w_T3w_Sw/seed-0/best.pt",  # a student that is not configured
         "results/distill/digits/full/tiny/weak/dkd/T1w_T2s_Sw/seed-0/best.pt",  # not a distillation method
     ],
 )
@@ -214,12 +214,17 @@ def test_smoke_config_builds_every_target(repo, smoke_run):
     evaluation = json.loads((run / "eval-test.json").read_text())
     assert evaluation["split"] == "test" and evaluation["arch"] == "tiny" and 0 <= evaluation["top1"] <= 100
     table = pd.read_csv(smoke_run / "results/train/tables/classifiers.csv", keep_default_na=False)
-    # the classifiers, the teacher only the student names (tiny strong seed 1, on the student's subset), the student
+    # the classifiers, the teacher only the student names (tiny strong seed 1, on the student's subset), the
+    # student, the lfkd pool (weak, strong, ladder-5 on the full split, seeds 0 and 1: weak seed 0 is the
+    # classifier), its no-KD student and its students
     assert table[["dataset", "subset", "aug", "method", "seeds", "epochs"]].values.tolist() == [
-        ["digits", "full", "weak", "ce", 1, 2], ["digits", "size-50", "strong", "ce", 1, 2],
-        ["digits", "size-50", "weak", "kd:T1w_T2s_Sw", 1, 2], ["shapes", "full", "none", "ce", 1, 2],
+        ["digits", "full", "ladder-5", "ce", 2, 2], ["digits", "full", "strong", "ce", 2, 2], ["digits", "full", "weak", "ce", 2, 2],
+        ["digits", "size-50", "strong", "ce", 1, 2], ["digits", "size-50", "weak", "ce", 1, 2],
+        ["digits", "size-50", "weak", "kd:T1s_T2s_Sw", 1, 2], ["digits", "size-50", "weak", "kd:T1w_T2s_Sw", 1, 2],
+        ["digits", "size-50", "weak", "kd:T1w_T2w_Sw", 1, 2], ["shapes", "full", "none", "ce", 1, 2],
     ]
-    assert table["teachers"].tolist() == ["", "", "T1 digits/full/tiny/weak/seed-0 + T2 tiny/strong/seed-1", ""]
+    assert table["teachers"].tolist()[6] == "T1 digits/full/tiny/weak/seed-0 + T2 tiny/strong/seed-1"
+    assert table["teachers"].tolist()[7] == "T1 digits/full/tiny/weak/seed-0 + T2 digits/full/tiny/weak/seed-1"
     student = smoke_run / "results/distill/digits/size-50/tiny/weak/kd/T1w_T2s_Sw/seed-0"
     assert not (student / ".resume").exists()
     header = (student / "metrics.csv").read_text().splitlines()[0].split(",")
@@ -258,7 +263,7 @@ def test_smoke_config_measures_every_lfkd_model(repo, smoke_run):
     for column in ("top1", "test_top1", "fidelity", "train_top1_aug", "train_top1_clean"):
         assert students[column].dropna().between(0, 100).all() and kd[column].notna().all(), column
     assert (kd["mi"] >= 0).all() and (kd["kl"] >= 0).all() and kd["ece"].between(0, 1).all()
-    assert (students["overfit_clean"] == students["train_top1_clean"] - students["val_top1"]).all()
+    assert np.allclose(students["overfit_clean"], students["train_top1_clean"] - students["val_top1"], atol=1e-5)
     for method in ("cam_sum", "cam_pred", "gradcam"):
         assert kd[f"iou_tt_{method}"].between(0, 1).all() and kd[f"iou_ts_{method}"].between(0, 1).all()
     assert students[students["kind"] == "none"]["fidelity"].isna().all()
@@ -331,6 +336,7 @@ def test_download_is_opt_in_and_feeds_materialisation(repo, tmp_path):
     config["classifiers"] = []
     config["ganrep"] = {}
     config.pop("distill", None)  # its students train on the smoke datasets
+    config.pop("lfkd", None)  # so does the lfkd study
     path = tmp_path / "dl.yaml"
     path.write_text(yaml.safe_dump(config))
     proc = snakemake(repo, tmp_path, "results/data/c10/manifest.json", "-n", "--configfile", str(path))

@@ -323,16 +323,26 @@ def lfkd_models(dataset):
             run = {"train_subset": s["subset"], **s, "student": s["name"], "seed": s["seeds"][0]}
             models.append(
                 {
-                    "role": "student", "config": s["name"], "kind": "kd", "aug": s["aug"], "seed": s["seeds"][0],
-                    "teachers": [[t["aug"], t["seed"]] for t in s["teachers"]], "path": f"{DISTILL}/best.pt".format(**run),
+                    "role": "student",
+                    "config": s["name"],
+                    "kind": "kd",
+                    "aug": s["aug"],
+                    "seed": s["seeds"][0],
+                    "teachers": [[t["aug"], t["seed"]] for t in s["teachers"]],
+                    "path": f"{DISTILL}/best.pt".format(**run),
                 }
             )
     for r in lfkd_baselines(config):
         if r["dataset"] == dataset:
             models.append(
                 {
-                    "role": "student", "config": f"noKD_S{r['aug'][0]}", "kind": "none", "aug": r["aug"], "seed": r["seed"],
-                    "teachers": [], "path": f"{TRAIN}/best.pt".format(**r),
+                    "role": "student",
+                    "config": f"noKD_S{r['aug'][0]}",
+                    "kind": "none",
+                    "aug": r["aug"],
+                    "seed": r["seed"],
+                    "teachers": [],
+                    "path": f"{TRAIN}/best.pt".format(**r),
                 }
             )
     return models
@@ -361,7 +371,9 @@ def lfkd_targets():
         return []
     targets = [f"{LFKD}/tables/{t}.{ext}" for t in ("configs", "teachers") for ext in ("csv", "md")]
     targets += [f"{LFKD}/figures/{f}.{ext}" for f in LFKD_FIGURES for ext in ("png", "pdf")]
-    targets += [f"{LFKD}/figures/attention_grid_{d}.{ext}" for d in config["lfkd"]["datasets"] for ext in ("png", "pdf")]
+    targets += [
+        f"{LFKD}/figures/attention_grid_{d}.{ext}" for d in config["lfkd"]["datasets"] for ext in ("png", "pdf")
+    ]
     return targets
 
 

@@ -2,13 +2,15 @@
 
 import pandas as pd
 
-from kdgen.distill.lfkd import teacher_table
-from kdgen.plots.tables import write_table
-from kdgen.runtime import logged
+from kdgen.distill.lfkd import readable, teacher_table
+from kdgen.runtime import atomic_write_text, logged
 
 with logged(snakemake.log[0]) as log:
     teachers = pd.concat([pd.read_csv(f) for f in snakemake.input.teachers], ignore_index=True)
     pairs = pd.concat([pd.read_csv(f) for f in snakemake.input.pairs], ignore_index=True)
-    table = teacher_table(teachers, pairs, snakemake.params.attention)
-    write_table(table, snakemake.output.csv, snakemake.output.md)
+    methods = snakemake.params.attention
+    table = teacher_table(teachers, pairs, methods)
+    atomic_write_text(snakemake.output.csv, table.to_csv(index=False))
+    main = ["top1", "affinity", *[f"iou_{m}" for m in methods], *[f"coverage_{m}" for m in methods]]
+    atomic_write_text(snakemake.output.md, readable(table, ["dataset", "aug", "n", "pairs"], main).to_markdown(index=False) + "\n")
     log.info("%d teachers, %d pairs in %d rows", len(teachers), len(pairs), len(table))

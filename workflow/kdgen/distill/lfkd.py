@@ -240,3 +240,16 @@ def grid_rows(models: Sequence[Mapping[str, Any]]) -> list[str]:
             rows.append(f"{m['config']} T{k}:{aug}/seed-{seed}|teacher/{aug}/seed-{seed}")
         rows.append(f"{m['config']} student/seed-{m['seed']}|student/{m['config']}/seed-{m['seed']}")
     return rows
+
+
+def readable(table: pd.DataFrame, keys: Sequence[str], columns: Sequence[str], digits: int = 2) -> pd.DataFrame:
+    """``keys`` and each of ``columns`` as one ``mean ± std`` text column (the std left out where it is
+    NaN or the column has none): the Markdown view of a wide mean/std table."""
+    out = table[list(keys)].copy()
+    for c in columns:
+        std = table[f"{c}_std"] if f"{c}_std" in table else pd.Series(np.nan, index=table.index)
+        out[c] = [
+            "" if pd.isna(m) else (f"{m:.{digits}f}" if pd.isna(s) else f"{m:.{digits}f} ± {s:.{digits}f}")
+            for m, s in zip(table[c], std)
+        ]
+    return out
