@@ -215,16 +215,16 @@ def test_smoke_config_builds_every_target(repo, smoke_run):
     assert evaluation["split"] == "test" and evaluation["arch"] == "tiny" and 0 <= evaluation["top1"] <= 100
     table = pd.read_csv(smoke_run / "results/train/tables/classifiers.csv", keep_default_na=False)
     # the classifiers, the teacher only the student names (tiny strong seed 1, on the student's subset), the
-    # student, the lfkd pool (weak, strong, ladder-5 on the full split, seeds 0 and 1: weak seed 0 is the
+    # student, the lfkd pool (weak and strong on the full split, seeds 0 and 1: weak seed 0 is the
     # classifier), its no-KD student and its students
     assert table[["dataset", "subset", "aug", "method", "seeds", "epochs"]].values.tolist() == [
-        ["digits", "full", "ladder-5", "ce", 2, 2], ["digits", "full", "strong", "ce", 2, 2], ["digits", "full", "weak", "ce", 2, 2],
+        ["digits", "full", "strong", "ce", 2, 2], ["digits", "full", "weak", "ce", 2, 2],
         ["digits", "size-50", "strong", "ce", 1, 2], ["digits", "size-50", "weak", "ce", 1, 2],
         ["digits", "size-50", "weak", "kd:T1s_T2s_Sw", 1, 2], ["digits", "size-50", "weak", "kd:T1w_T2s_Sw", 1, 2],
         ["digits", "size-50", "weak", "kd:T1w_T2w_Sw", 1, 2], ["shapes", "full", "none", "ce", 1, 2],
     ]
-    assert table["teachers"].tolist()[6] == "T1 digits/full/tiny/weak/seed-0 + T2 tiny/strong/seed-1"
-    assert table["teachers"].tolist()[7] == "T1 digits/full/tiny/weak/seed-0 + T2 digits/full/tiny/weak/seed-1"
+    assert table["teachers"].tolist()[5] == "T1 digits/full/tiny/weak/seed-0 + T2 tiny/strong/seed-1"
+    assert table["teachers"].tolist()[6] == "T1 digits/full/tiny/weak/seed-0 + T2 digits/full/tiny/weak/seed-1"
     student = smoke_run / "results/distill/digits/size-50/tiny/weak/kd/T1w_T2s_Sw/seed-0"
     assert not (student / ".resume").exists()
     header = (student / "metrics.csv").read_text().splitlines()[0].split(",")
