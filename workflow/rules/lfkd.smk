@@ -20,8 +20,11 @@ rule lfkd_measures:
     conda:
         "../../envs/kdgen.yaml"
     threads: 2
+    resources:
+        gpu=gpu_count,
     params:
         lfkd=lfkd_params,
+        device=config["device"],
     script:
         "../scripts/lfkd_measures.py"
 

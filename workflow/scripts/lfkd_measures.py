@@ -10,7 +10,7 @@ from kdgen.metrics.agreement import top1
 from kdgen.runtime import atomic_path, logged
 from kdgen.distill.teachers import ClassifierTeacher
 from kdgen.train.classifier import load_split_data
-from kdgen.train.trainer import predict_logits
+from kdgen.train.trainer import predict_logits, resolve_device
 
 with logged(snakemake.log[0]) as log:
     torch.set_num_threads(snakemake.threads)
@@ -18,19 +18,19 @@ with logged(snakemake.log[0]) as log:
     data = load_split_data(snakemake.input.images, snakemake.input.manifest, snakemake.input.splits, snakemake.input.get("subset"))
     images, labels = getattr(data, p["split"])
     grid = torch.from_numpy(np.sort(np.random.default_rng(p["seed"]).choice(len(images), min(p["grid_images"], len(images)), replace=False)))
-    methods = p["attention"]
+    methods, device = p["attention"], str(resolve_device(snakemake.params.device))
     models, seen = {}, {}
     for m, path in tqdm(list(zip(p["models"], snakemake.input.checkpoints)), desc="observe models", disable=None):
         key = ("teacher", m["aug"], m["seed"]) if m["role"] == "teacher" else ("student", m["config"], m["seed"])
         # a checkpoint that fails to load, or predicts other classes, is an error naming the file
-        models[key] = ClassifierTeacher.from_checkpoint(path, data.num_classes).classifier
-        seen[key] = observe(models[key], images, methods, p["threshold"], grid)
+        models[key] = ClassifierTeacher.from_checkpoint(path, data.num_classes).classifier.to(device)
+        seen[key] = observe(models[key], images, methods, p["threshold"], grid, device=device)
     log.info("observed %d models on %d %s images", len(models), len(images), p["split"])
 
     pool = {(k[1], k[2]): seen[k] for k in seen if k[0] == "teacher"}
     references = [models[k] for k in models if k[0] == "teacher" and k[1] == p["affinity_reference"]]
     val_images, val_labels = data.val
-    affinity = {aug: augmentation_affinity(references, val_images, val_labels, aug, p["seed"]) for aug in dict.fromkeys(a for a, _ in pool)}
+    affinity = {aug: augmentation_affinity(references, val_images, val_labels, aug, p["seed"], device=device) for aug in dict.fromkeys(a for a, _ in pool)}
     teacher_rows = []
     for (aug, seed), obs in pool.items():
         row = {"aug": aug, "seed": seed, "top1": 100 * top1(obs.logits, labels), "affinity": affinity[aug]}
@@ -45,9 +45,9 @@ with logged(snakemake.log[0]) as log:
         key = ("student", m["config"], m["seed"])
         teachers = [pool[aug, seed] for aug, seed in m["teachers"]]
         row = student_measures(seen[key], teachers, labels, methods, p["ece_bins"], p["seed"])
-        val_top1 = 100 * top1(predict_logits(models[key], val_images), val_labels)
-        test_top1 = 100 * top1(predict_logits(models[key], test_images), test_labels)
-        gaps = overfitting(models[key], *data.train, val_top1, m["aug"], p["seed"])
+        val_top1 = 100 * top1(predict_logits(models[key], val_images, device=device), val_labels)
+        test_top1 = 100 * top1(predict_logits(models[key], test_images, device=device), test_labels)
+        gaps = overfitting(models[key], *data.train, val_top1, m["aug"], p["seed"], device=device)
         described = " + ".join(f"T{k} {aug}/seed-{seed}" for k, (aug, seed) in enumerate(m["teachers"], 1)) or "none (no KD)"
         student_rows.append(
             {"config": m["config"], "kind": m["kind"], "aug": m["aug"], "seed": m["seed"], "teachers": described,

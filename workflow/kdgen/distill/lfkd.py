@@ -41,23 +41,24 @@ from kdgen.train.trainer import predict_logits
 ATTENTION_METHODS = ("cam_sum", "cam_pred", "gradcam")
 
 
-def attention_maps(model: nn.Module, images: torch.Tensor, method: str, batch_size: int = 256) -> torch.Tensor:
-    """Min-max normalised attention maps (N, H, W) of uint8 ``images`` by ``method``: ``cam_sum`` (the
-    paper's CAM summed over classes), ``cam_pred`` (the predicted class's CAM), ``gradcam`` (Grad-CAM of
-    the predicted class)."""
+def attention_maps(model: nn.Module, images: torch.Tensor, method: str, batch_size: int = 256, device: str = "cpu") -> torch.Tensor:
+    """Min-max normalised attention maps (N, H, W), on the CPU, of uint8 ``images`` by ``method``:
+    ``cam_sum`` (the paper's CAM summed over classes), ``cam_pred`` (the predicted class's CAM),
+    ``gradcam`` (Grad-CAM of the predicted class); computed on ``device``, where the model is."""
     if method not in ATTENTION_METHODS:
         raise ValueError(f"unknown attention method {method!r}; expected one of {list(ATTENTION_METHODS)}")
     out = []
     for start in range(0, len(images), batch_size):
-        x = images[start : start + batch_size].float().div(255)
+        x = images[start : start + batch_size].to(device).float().div(255)
         if method == "cam_sum":
-            out.append(cam(model, x, mode="sum"))
+            maps = cam(model, x, mode="sum")
         elif method == "cam_pred":
-            out.append(cam(model, x, mode="pred"))
+            maps = cam(model, x, mode="pred")
         else:
             with torch.no_grad():
                 pred = model.eval()(x).argmax(dim=1)
-            out.append(gradcam(model, x, pred))
+            maps = gradcam(model, x, pred)
+        out.append(maps.cpu())
     return torch.cat(out)
 
 
@@ -71,14 +72,20 @@ class Observation:
 
 
 def observe(
-    model: nn.Module, images: torch.Tensor, methods: Sequence[str], threshold: float, grid: torch.Tensor, batch_size: int = 256
+    model: nn.Module,
+    images: torch.Tensor,
+    methods: Sequence[str],
+    threshold: float,
+    grid: torch.Tensor,
+    batch_size: int = 256,
+    device: str = "cpu",
 ) -> Observation:
-    """Logits of ``model`` on ``images`` and its attention masks (maps above ``threshold``) by each method;
-    the maps of the images at positions ``grid`` kept as float16 for the figures."""
-    logits = predict_logits(model, images, batch_size=batch_size)
+    """Logits of ``model`` (on ``device``) on ``images`` and its attention masks (maps above ``threshold``)
+    by each method; the maps of the images at positions ``grid`` kept as float16 for the figures."""
+    logits = predict_logits(model, images, batch_size=batch_size, device=device)
     masks, grid_maps = {}, {}
     for method in methods:
-        maps = attention_maps(model, images, method, batch_size)
+        maps = attention_maps(model, images, method, batch_size, device)
         masks[method] = attention_masks(maps, threshold)
         grid_maps[method] = maps[grid].numpy().astype(np.float16)
     return Observation(logits, masks, grid_maps)
@@ -136,12 +143,13 @@ def overfitting(
     augmentation: str,
     seed: int,
     batch_size: int = 256,
+    device: str = "cpu",
 ) -> dict[str, float]:
     """Train top-1 (%) of ``model`` on its training images under its own augmentation (one seeded draw)
     and clean, and the two overfitting gaps against ``val_top1`` (%): the published gap (augmented) and
     the clean one (the augmented gap also measures how hard the augmentation is)."""
-    augmented = 100 * top1(predict_logits(model, train_images, batch_size, augmentation=augmentation, seed=seed), train_labels)
-    clean = 100 * top1(predict_logits(model, train_images, batch_size), train_labels)
+    augmented = 100 * top1(predict_logits(model, train_images, batch_size, device, augmentation=augmentation, seed=seed), train_labels)
+    clean = 100 * top1(predict_logits(model, train_images, batch_size, device), train_labels)
     return {
         "train_top1_aug": augmented,
         "train_top1_clean": clean,
@@ -151,14 +159,20 @@ def overfitting(
 
 
 def augmentation_affinity(
-    references: Sequence[nn.Module], images: torch.Tensor, labels: torch.Tensor, augmentation: str, seed: int, batch_size: int = 256
+    references: Sequence[nn.Module],
+    images: torch.Tensor,
+    labels: torch.Tensor,
+    augmentation: str,
+    seed: int,
+    batch_size: int = 256,
+    device: str = "cpu",
 ) -> float:
     """Affinity of ``augmentation``: the reference models' top-1 on ``images`` under it over their top-1
     under the crop-only view ``base`` (the same seed, so the same crops), averaged over the references."""
     ratios = []
     for model in references:
-        under = top1(predict_logits(model, images, batch_size, augmentation=augmentation, seed=seed), labels)
-        base = top1(predict_logits(model, images, batch_size, augmentation="base", seed=seed), labels)
+        under = top1(predict_logits(model, images, batch_size, device, augmentation=augmentation, seed=seed), labels)
+        base = top1(predict_logits(model, images, batch_size, device, augmentation="base", seed=seed), labels)
         ratios.append(under / base if base > 0 else float("nan"))
     return float(np.mean(ratios))
 
