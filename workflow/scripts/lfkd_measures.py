@@ -6,9 +6,10 @@ import torch
 from tqdm import tqdm
 
 from kdgen.distill.lfkd import augmentation_affinity, grid_rows, observe, overfitting, student_measures, teacher_pair_rows
-from kdgen.metrics.agreement import top1
-from kdgen.runtime import atomic_path, logged
 from kdgen.distill.teachers import ClassifierTeacher
+from kdgen.metrics.agreement import top1
+from kdgen.metrics.attention import coverage
+from kdgen.runtime import atomic_path, logged
 from kdgen.train.classifier import load_split_data
 from kdgen.train.trainer import predict_logits, resolve_device
 
@@ -34,7 +35,7 @@ with logged(snakemake.log[0]) as log:
     teacher_rows = []
     for (aug, seed), obs in pool.items():
         row = {"aug": aug, "seed": seed, "top1": 100 * top1(obs.logits, labels), "affinity": affinity[aug]}
-        teacher_rows.append({**row, **{f"coverage_{m}": obs.masks[m].double().mean().item() for m in methods}})
+        teacher_rows.append({**row, **{f"coverage_{m}": coverage(obs.masks[m]) for m in methods}})
     log.info("Affinity (reference %s): %s", p["affinity_reference"], {a: round(v, 3) for a, v in affinity.items()})
 
     student_rows = []
