@@ -76,6 +76,7 @@ def test_pool_and_no_kd_students_join_the_classifier_runs():
         ({"ladder": ["ladder-11"]}, "lfkd.ladder[0] = 'ladder-11': ladder level must be 0..10"),
         ({"affinity_reference": "base"}, "lfkd.affinity_reference = 'base': not an augmentation of the teacher pool"),
         ({"teacher_arch": "wrn_15_2"}, "lfkd.teacher_arch = 'wrn_15_2'"),
+        ({"teacher_seeds": [0, 1], "configs": ["T1w_T2s_T3w_Sw"]}, "lfkd.teacher_seeds = [0, 1]: a config has 3 teachers"),
     ],
 )
 def test_bad_lfkd_settings_are_one_line_each(change, message):
@@ -86,11 +87,26 @@ def test_bad_lfkd_settings_are_one_line_each(change, message):
 
 @pytest.mark.parametrize(
     ("change", "key"),
-    [({"configs": ["T1w_T2x_Sw"]}, "lfkd.configs[0]"), ({"attention": ["saliency"]}, "lfkd.attention[0]"), ({"colour": 1}, "lfkd")],
+    [
+        ({"configs": ["T1w_T2x_Sw"]}, "lfkd.configs[0]"),
+        ({"configs": ["T1w_T3s_Sw"]}, "lfkd.configs[0]"),  # teachers numbered from T1 without gaps
+        ({"attention": ["saliency"]}, "lfkd.attention[0]"),
+        ({"colour": 1}, "lfkd"),
+    ],
 )
 def test_unknown_config_names_and_attention_methods_stop_validation(change, key):
     with pytest.raises(ConfigError, match=re.escape(key)):
         lfkd_config(**change)
+
+
+def test_a_distill_student_may_not_share_an_lfkd_students_folder():
+    config = lfkd_config()
+    clash = {"name": "T1w_T2w_Sw", "dataset": "digits", "subset": "size-300", "arch": "resnet8", "aug": "weak",
+             "teachers": [{"arch": "resnet8", "aug": "weak", "subset": "full"}, {"arch": "resnet8", "aug": "weak", "seed": 1, "subset": "full"}]}
+    raw = {"datasets": {"digits": {"source": "digits", "ladder": [100, 300]}}, "lfkd": config["lfkd"], "distill": {"students": [clash]}}
+    problems = check_runs(validate_config(raw))
+    assert any(p.startswith("distill.students[0].name = 'T1w_T2w_Sw': the lfkd study has a student") for p in problems), problems
+    assert validate_config({**raw, "distill": {"students": [{**clash, "name": "mine"}]}}) and not check_runs(validate_config({**raw, "distill": {"students": [{**clash, "name": "mine"}]}}))
 
 
 def observation(pred: list[int], masks: torch.Tensor, k: int = 3) -> Observation:
@@ -148,7 +164,8 @@ def test_config_table_averages_seeds():
     for seed, top1 in ((0, 80.0), (1, 90.0)):
         rows.append({"dataset": "d", "config": "T1w_T2w_Sw", "kind": "kd", "aug": "weak", "seed": seed, "top1": top1, "iou_tt_cam_sum": 0.5, "iou_ts_cam_sum": 0.4})
     frame = pd.DataFrame(rows)
-    for column in ("test_top1", "overfit_aug", "overfit_clean", "fidelity", "kl", "mi", "mi_knn", "entropy", "entropy_teachers", "ece", "train_top1_aug", "train_top1_clean"):
+    for column in ("test_top1", "overfit_aug", "overfit_clean", "fidelity", "kl", "mi", "mi_knn", "entropy", "entropy_teachers", "ece",
+                   "train_top1_aug", "train_top1_clean", "affinity_teachers", "coverage_cam_sum"):
         frame[column] = 1.0
     table = config_table(frame, ["cam_sum"])
     assert len(table) == 1 and table.loc[0, "n"] == 2

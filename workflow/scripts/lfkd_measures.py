@@ -46,7 +46,9 @@ with logged(snakemake.log[0]) as log:
         key = ("student", m["config"], m["seed"])
         teachers = [pool[aug, seed] for aug, seed in m["teachers"]]
         row = student_measures(seen[key], teachers, labels, methods, p["ece_bins"], p["seed"])
-        val_top1 = 100 * top1(predict_logits(models[key], val_images, device=device), val_labels)
+        row["affinity_teachers"] = float(np.mean([affinity[aug] for aug, _ in m["teachers"]])) if m["teachers"] else float("nan")
+        val_logits = seen[key].logits if p["split"] == "val" else predict_logits(models[key], val_images, device=device)
+        val_top1 = 100 * top1(val_logits, val_labels)
         test_top1 = 100 * top1(predict_logits(models[key], test_images, device=device), test_labels)
         gaps = overfitting(models[key], *data.train, val_top1, m["aug"], p["seed"], device=device)
         described = " + ".join(f"T{k} {aug}/seed-{seed}" for k, (aug, seed) in enumerate(m["teachers"], 1)) or "none (no KD)"

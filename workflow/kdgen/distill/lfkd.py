@@ -26,6 +26,7 @@ import torch
 from torch import nn
 
 from kdgen.metrics.agreement import (
+    affinity,
     expected_calibration_error,
     fidelity,
     kl_divergence,
@@ -173,7 +174,7 @@ def augmentation_affinity(
     for model in references:
         under = top1(predict_logits(model, images, batch_size, device, augmentation=augmentation, seed=seed), labels)
         base = top1(predict_logits(model, images, batch_size, device, augmentation="base", seed=seed), labels)
-        ratios.append(under / base if base > 0 else float("nan"))
+        ratios.append(affinity(under, base))
     return float(np.mean(ratios))
 
 
@@ -215,14 +216,14 @@ def strength_order(aug: str) -> tuple[int, int]:
 
 STUDENT_COLUMNS = [
     "top1", "test_top1", "overfit_aug", "overfit_clean", "fidelity", "kl", "mi", "mi_knn", "entropy",
-    "entropy_teachers", "ece", "train_top1_aug", "train_top1_clean",
+    "entropy_teachers", "ece", "train_top1_aug", "train_top1_clean", "affinity_teachers",
 ]
 
 
 def config_table(students: pd.DataFrame, methods: Sequence[str]) -> pd.DataFrame:
-    """Per dataset and config: every student measure and the IoUs by attention method, mean and std over
-    seeds, rounded for reading."""
-    columns = [*STUDENT_COLUMNS, *[f"{k}_{m}" for m in methods for k in ("iou_tt", "iou_ts")]]
+    """Per dataset and config: every student measure (with the mean Affinity of its teachers'
+    augmentations), the IoUs and mask coverage by attention method, mean and std over seeds, rounded."""
+    columns = [*STUDENT_COLUMNS, *[f"{k}_{m}" for m in methods for k in ("iou_tt", "iou_ts", "coverage")]]
     return mean_std(students, ["dataset", "config", "kind", "aug"], columns).round(4)
 
 

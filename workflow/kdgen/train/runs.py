@@ -354,6 +354,13 @@ def check_runs(config: Mapping[str, Any]) -> list[str]:
                 "and name, and so the same output folder; give one of them another name"
             )
         students.setdefault(ident, i)
+    for student in lfkd_students(config):
+        ident = tuple(student[k] for k in ("dataset", "subset", "arch", "aug", "method", "name"))
+        if ident in students:
+            problems.append(
+                f"distill.students[{students[ident]}].name = {student['name']!r}: the lfkd study has a student with the same "
+                "dataset, subset, arch, aug and name, and so the same output folder; give the distill entry another name"
+            )
     return problems + _lfkd_problems(config.get("lfkd", {}), datasets)
 
 
@@ -377,6 +384,12 @@ def _lfkd_problems(lfkd: Mapping[str, Any], datasets: Mapping[str, Any]) -> list
         problem = policy_problem(level)
         if problem:
             problems.append(f"lfkd.ladder[{i}] = {level!r}: {problem}")
+    most = max(len(parse_config_name(name)[0]) for name in lfkd["configs"])
+    if len(lfkd["teacher_seeds"]) < most:
+        problems.append(
+            f"lfkd.teacher_seeds = {lfkd['teacher_seeds']}: a config has {most} teachers, so a strength needs {most} seeds "
+            "for them to be different models; add seeds or drop the config"
+        )
     pool = ["weak", "strong", *lfkd["ladder"]]
     if lfkd["affinity_reference"] not in pool:
         problems.append(
