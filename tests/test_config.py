@@ -165,7 +165,8 @@ def _teacher_on(config, name, spec, student="digits", subset="full"):
         (lambda c: c["distill"]["students"][0].update(name="T1w_T3s_Sw"), "distill.students[0].name = 'T1w_T3s_Sw': 'T3s' should be T2w or T2s"),
         (lambda c: c["distill"]["students"][0].update(name="T1w_T2s_S"), "distill.students[0].name = 'T1w_T2s_S': 'S' should be Sw or Ss"),
         (lambda c: c["distill"]["students"][0].update(name="T1w_Sw"), "distill.students[0].name = 'T1w_Sw': names 1 teacher but the student lists 2"),
-        (lambda c: c["distill"]["students"][0].update(name="T1w_T2w_Sw"),
+        # (without the lfkd block, whose T1w_T2w_Sw student would also share the folder: tested in test_lfkd.py)
+        (lambda c: (c.pop("lfkd"), c["distill"]["students"][0].update(name="T1w_T2w_Sw")),
          "distill.students[0].name = 'T1w_T2w_Sw': 'T2w' says weak, but teacher T2 is trained with aug 'strong'"),
         (lambda c: c["distill"]["students"][0].update(name="T1w_T2s_Ss"),
          "distill.students[0].name = 'T1w_T2s_Ss': 'Ss' says strong, but the student is trained with aug 'weak'"),
