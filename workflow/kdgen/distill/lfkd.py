@@ -42,23 +42,30 @@ from kdgen.train.trainer import predict_logits
 ATTENTION_METHODS = ("cam_sum", "cam_pred", "gradcam")
 
 
-def attention_maps(model: nn.Module, images: torch.Tensor, method: str, batch_size: int = 256, device: str = "cpu") -> torch.Tensor:
+def attention_maps(
+    model: nn.Module,
+    images: torch.Tensor,
+    method: str,
+    batch_size: int = 256,
+    device: str = "cpu",
+    predicted: torch.Tensor | None = None,
+) -> torch.Tensor:
     """Min-max normalised attention maps (N, H, W), on the CPU, of uint8 ``images`` by ``method``:
     ``cam_sum`` (the paper's CAM summed over classes), ``cam_pred`` (the predicted class's CAM),
-    ``gradcam`` (Grad-CAM of the predicted class); computed on ``device``, where the model is."""
+    ``gradcam`` (Grad-CAM of the predicted class); computed on ``device``, where the model is. Grad-CAM
+    takes the classes from ``predicted`` (the model's top-1 per image, as :func:`observe` already has
+    them), or predicts them first."""
     if method not in ATTENTION_METHODS:
         raise ValueError(f"unknown attention method {method!r}; expected one of {list(ATTENTION_METHODS)}")
+    if method == "gradcam" and predicted is None:
+        predicted = predict_logits(model, images, batch_size=batch_size, device=device).argmax(dim=1)
     out = []
     for start in range(0, len(images), batch_size):
         x = images[start : start + batch_size].to(device).float().div(255)
-        if method == "cam_sum":
-            maps = cam(model, x, mode="sum")
-        elif method == "cam_pred":
-            maps = cam(model, x, mode="pred")
+        if method == "gradcam":
+            maps = gradcam(model, x, predicted[start : start + batch_size].to(device))
         else:
-            with torch.no_grad():
-                pred = model.eval()(x).argmax(dim=1)
-            maps = gradcam(model, x, pred)
+            maps = cam(model, x, mode="sum" if method == "cam_sum" else "pred")
         out.append(maps.cpu())
     return torch.cat(out)
 
@@ -86,7 +93,7 @@ def observe(
     logits = predict_logits(model, images, batch_size=batch_size, device=device)
     masks, grid_maps = {}, {}
     for method in methods:
-        maps = attention_maps(model, images, method, batch_size, device)
+        maps = attention_maps(model, images, method, batch_size, device, predicted=logits.argmax(dim=1))
         masks[method] = attention_masks(maps, threshold)
         grid_maps[method] = maps[grid].numpy().astype(np.float16)
     return Observation(logits, masks, grid_maps)
