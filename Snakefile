@@ -19,6 +19,7 @@ include: "workflow/rules/cards.smk"
 include: "workflow/rules/train.smk"
 include: "workflow/rules/distill.smk"
 include: "workflow/rules/lfkd.smk"
+include: "workflow/rules/xkd.smk"
 include: "workflow/rules/ganrep.smk"
 include: "workflow/rules/report.smk"
 

@@ -31,6 +31,11 @@ from kdgen.train.runs import (
     subset_names,
     teacher_set_label,
     trained_classifier_runs,
+    classifier_teachers,
+    xkd_arms,
+    xkd_baselines,
+    xkd_student_name,
+    xkd_students,
 )
 
 try:
@@ -67,6 +72,7 @@ wildcard_constraints:
     size=r"[0-9]+",
     method=names_pattern(sorted({s["method"] for s in all_students(config)})),
     student=names_pattern(sorted({s["name"] for s in all_students(config)})),
+    arm=names_pattern(xkd_arms(config)),
 
 
 # Cheap rules run where snakemake runs, never waiting in a cluster queue; downloads run there too,
@@ -106,6 +112,15 @@ localrules:
     lfkd_figure_fidelity_vs_top1,
     lfkd_figure_attention_grid,
     lfkd,
+    xkd_vocabulary,
+    xkd_table,
+    xkd_figure,
+    xkd_figure_vocabulary,
+    xkd_figure_retrievals,
+    xkd_figure_clip,
+    xkd_paper_fit,
+    xkd,
+    xkd_image_teachers,
     ganrep,
     built,
     all,
@@ -262,10 +277,24 @@ def student_spec(wildcards):
     return find_student(config, wildcards)
 
 
+def teacher_checkpoint(teacher):
+    """The best checkpoint of a student's teacher: a classifier run's (train_classifier), or a crossmodal
+    T_x's (xkd_teacher)."""
+    if "crossmodal" in teacher:
+        return f"{XKD_TEACHER}/best.pt".format(
+            dataset=teacher["dataset"], arm=teacher["crossmodal"], seed=teacher["seed"]
+        )
+    return f"{TRAIN}/best.pt".format(**teacher)
+
+
 def distill_inputs(wildcards):
-    """A student's data and its teachers' best checkpoints (built by train_classifier)."""
-    teachers = [f"{TRAIN}/best.pt".format(**t) for t in student_teachers(student_spec(wildcards))]
-    return {**training_inputs(wildcards), "teachers": teachers}
+    """A student's data and its teachers' best checkpoints, in the teachers' order, and the CLIP embeddings
+    a crossmodal teacher looks its batches up in."""
+    teachers = student_teachers(student_spec(wildcards))
+    inputs = {**training_inputs(wildcards), "teachers": [teacher_checkpoint(t) for t in teachers]}
+    if any("crossmodal" in t for t in teachers):
+        inputs["embeddings"] = f"{XKD}/{{dataset}}/clip/embeddings.npz".format(dataset=wildcards.dataset)
+    return inputs
 
 
 def distill_teachers(wildcards):
@@ -374,6 +403,92 @@ def lfkd_targets():
     targets += [
         f"{LFKD}/figures/attention_grid_{d}.{ext}" for d in config["lfkd"]["datasets"] for ext in ("png", "pdf")
     ]
+    return targets
+
+
+# ----------------------------------------------------------------------------- xkd
+
+XKD = "results/xkd"
+XKD_CLIP = "results/xkd/{dataset}/clip"
+XKD_TEACHER = "results/xkd/{dataset}/teachers/{arm}/seed-{seed}"
+XKD_TABLES = ["main", "leakage", "mix_sweep", "noise_sweep"]
+XKD_PAPER = os.path.join(KDGEN_ROOT, "reference", "xkd_paper.csv")
+XKD_PAPER_LEAKAGE = os.path.join(KDGEN_ROOT, "reference", "xkd_paper_leakage.csv")
+
+
+def xkd_dataset_inputs(wildcards):
+    """A dataset's images, manifest and splits."""
+    return {
+        k: f"results/data/{wildcards.dataset}/{k}.{ext}"
+        for k, ext in (("images", "npz"), ("manifest", "json"), ("splits", "npz"))
+    }
+
+
+def xkd_clip_inputs(wildcards):
+    """What embedding a dataset needs: the compact CLIP the workflow pretrains on it, or nothing (clip.weights)."""
+    inputs = xkd_dataset_inputs(wildcards)
+    if config["clip"]["weights"] is None:
+        inputs["clip"] = f"{XKD_CLIP}/best.pt".format(dataset=wildcards.dataset)
+    return inputs
+
+
+def xkd_teacher_subset(wildcards):
+    """The training images of a dataset's T_x: its teacher subset's indices, or None for the full split."""
+    subset = config["xkd"]["datasets"][wildcards.dataset]["teacher_subset"]
+    return None if subset == "full" else f"results/data/{wildcards.dataset}/subsets/{subset}.npy"
+
+
+def xkd_teacher_inputs(wildcards):
+    inputs = {
+        "embeddings": f"{XKD_CLIP}/embeddings.npz".format(dataset=wildcards.dataset),
+        "vocabulary": f"{XKD}/{{dataset}}/vocabulary/vocabulary.npz".format(dataset=wildcards.dataset),
+        "splits": f"results/data/{wildcards.dataset}/splits.npz",
+    }
+    subset = xkd_teacher_subset(wildcards)
+    if subset:
+        inputs["subset"] = subset
+    return inputs
+
+
+def xkd_teacher_runs(dataset):
+    return [{"dataset": dataset, "arm": arm, "seed": s} for arm in xkd_arms(config) for s in config["xkd"]["seeds"]]
+
+
+def xkd_student_models(dataset):
+    """The students the xkd tables read, with their best checkpoints: no-KD (a classifier run), T_m alone
+    and T_m + T_x of each student arm."""
+    models = [
+        {"student": "noKD", "arm": "", "seed": r["seed"], "path": f"{TRAIN}/best.pt".format(**r)}
+        for r in xkd_baselines(config)
+        if r["dataset"] == dataset
+    ]
+    for s in xkd_students(config):
+        if s["dataset"] == dataset:
+            run = {"train_subset": s["subset"], **s, "student": s["name"], "seed": s["seeds"][0]}
+            arm = next((t["crossmodal"] for t in s["teachers"] if "crossmodal" in t), "")
+            models.append(
+                {"student": s["name"], "arm": arm, "seed": s["seeds"][0], "path": f"{DISTILL}/best.pt".format(**run)}
+            )
+    return models
+
+
+def xkd_files(name):
+    return [f"{XKD}/{dataset}/{name}" for dataset in config["xkd"]["datasets"]]
+
+
+def xkd_targets():
+    """The xkd study's leaves: its tables and figures, per dataset the CLIP, vocabulary and retrieval views,
+    and the published numbers beside them (none when xkd.datasets is empty)."""
+    if not config["xkd"]["datasets"]:
+        return []
+    targets = [f"{XKD}/tables/{t}.{ext}" for t in XKD_TABLES for ext in ("csv", "md")]
+    targets += [f"{XKD}/figures/{t}.{ext}" for t in XKD_TABLES for ext in ("png", "pdf")]
+    for d in config["xkd"]["datasets"]:
+        targets += [f"{XKD}/tables/vocabulary_{d}.{ext}" for ext in ("csv", "md")]
+        targets += [f"{XKD}/figures/{f}_{d}.{ext}" for f in ("vocabulary", "retrievals") for ext in ("png", "pdf")]
+        if config["clip"]["weights"] is None:
+            targets += [f"{XKD}/figures/clip_{d}.{ext}" for ext in ("png", "pdf")]
+    targets += [f"results/reference/xkd_paper_fit.{ext}" for ext in ("csv", "md")]
     return targets
 
 
@@ -619,6 +734,7 @@ def all_targets():
         *train_targets(),
         *distill_targets(),
         *lfkd_targets(),
+        *xkd_targets(),
         *ganrep_targets(),
         "results/config/resolved.yaml",
     ]

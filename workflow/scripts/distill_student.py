@@ -15,7 +15,14 @@ with logged(snakemake.log[0]) as log:
     w, p, out = snakemake.wildcards, snakemake.params, snakemake.output
     data = load_split_data(snakemake.input.images, snakemake.input.manifest, snakemake.input.splits, snakemake.input.get("subset"))
     paths = dict(zip([t["name"] for t in p.teachers], snakemake.input.teachers))
-    teachers = {name: ClassifierTeacher.from_checkpoint(path, data.num_classes) for name, path in paths.items()}
+    teachers = {}
+    for t in p.teachers:
+        if "crossmodal" in t:  # the xkd study's T_x: a head over the clean view's CLIP embedding, looked up by id
+            from kdgen.xkd.study import crossmodal_teacher, load_embeddings
+
+            teachers[t["name"]] = crossmodal_teacher(paths[t["name"]], load_embeddings(snakemake.input.embeddings), data.num_classes)
+        else:
+            teachers[t["name"]] = ClassifierTeacher.from_checkpoint(paths[t["name"]], data.num_classes)
     listing = [{**t, "checkpoint": paths[t["name"]], "sha256": file_sha256(paths[t["name"]])} for t in p.teachers]
     settings = {k: v for k, v in p.method.items() if k != "teacher_mode"}
     method = build_method(w.method, teachers, settings)

@@ -13,6 +13,7 @@ student's after ``S``.
 
 from __future__ import annotations
 
+import os
 import re
 from collections.abc import Mapping
 from typing import Any
@@ -34,19 +35,31 @@ def classifier_runs(config: Mapping[str, Any]) -> list[dict[str, Any]]:
 
 
 def student_teachers(student: Mapping[str, Any]) -> list[dict[str, Any]]:
-    """The teachers of a ``distill.students`` entry as classifier runs (the wildcards of train_classifier)
-    named T1, T2, ... in the order listed; dataset and subset default to the student's."""
-    return [
-        {
-            "name": f"T{k}",
-            "dataset": t.get("dataset", student["dataset"]),
-            "train_subset": t.get("subset", student["subset"]),
-            "arch": t["arch"],
-            "aug": t["aug"],
-            "seed": t["seed"],
-        }
-        for k, t in enumerate(student["teachers"], 1)
-    ]
+    """The teachers of a ``distill.students`` entry named T1, T2, ... in the order listed: classifier runs
+    (the wildcards of train_classifier; dataset and subset default to the student's), or, in the xkd
+    study's students, a crossmodal teacher (``{"crossmodal": arm, "seed": s}``: the T_x of that text arm
+    and seed on the student's dataset)."""
+    teachers = []
+    for k, t in enumerate(student["teachers"], 1):
+        if "crossmodal" in t:
+            teachers.append({"name": f"T{k}", "crossmodal": t["crossmodal"], "dataset": student["dataset"], "seed": t["seed"]})
+            continue
+        teachers.append(
+            {
+                "name": f"T{k}",
+                "dataset": t.get("dataset", student["dataset"]),
+                "train_subset": t.get("subset", student["subset"]),
+                "arch": t["arch"],
+                "aug": t["aug"],
+                "seed": t["seed"],
+            }
+        )
+    return teachers
+
+
+def classifier_teachers(student: Mapping[str, Any]) -> list[dict[str, Any]]:
+    """The teachers of a student that are classifier runs (all but a crossmodal T_x)."""
+    return [t for t in student_teachers(student) if "crossmodal" not in t]
 
 
 def parse_config_name(name: str) -> tuple[list[str], str]:
@@ -105,9 +118,78 @@ def lfkd_baselines(config: Mapping[str, Any]) -> list[dict[str, Any]]:
     return runs
 
 
+def xkd_arms(config: Mapping[str, Any]) -> list[str]:
+    """The T_x text arms of the xkd study: exact and relaxed, the mixes and noise levels (a mix of 0% is the
+    relaxed arm, of 100% the exact one; noise 0% is the exact arm), image-only and text-only, and every arm
+    a student asks for."""
+    xkd = config.get("xkd", {})
+    arms = xkd.get("arms", {})
+    names = ["exact", "relaxed"]
+    names += [f"mix{x}" for x in sorted(arms.get("mix", [])) if 0 < x < 100]
+    noise = "permute" if arms.get("noise_mode", "redraw") == "permute" else "noise"
+    names += [f"{noise}{p}" for p in sorted(arms.get("noise", [])) if p > 0]
+    names += ["image"] * bool(arms.get("image_only", True)) + ["text"] * bool(arms.get("text_only", True))
+    names += xkd.get("students", [])
+    return list(dict.fromkeys(canonical_arm(n) for n in names))
+
+
+def canonical_arm(name: str) -> str:
+    """The arm a name trains: mix0 is relaxed, mix100 and noise0 / permute0 are exact."""
+    if name == "mix0":
+        return "relaxed"
+    if name in ("mix100", "noise0", "permute0"):
+        return "exact"
+    return name
+
+
+def xkd_image_teachers(config: Mapping[str, Any], dataset: str, seed: int) -> list[dict[str, Any]]:
+    """T_m of an xkd student of ``seed``: a weak and a strong classifier run on the teacher subset, of
+    teacher seed number s mod n and (s + 1) mod n (with lfkd's settings, runs of its pool)."""
+    xkd = config["xkd"]
+    seeds, subset = xkd["teacher_seeds"], xkd["datasets"][dataset]["teacher_subset"]
+    return [
+        {"arch": xkd["teacher_arch"], "aug": aug, "seed": seeds[(seed + k) % len(seeds)], "subset": subset}
+        for k, aug in enumerate(("weak", "strong"))
+    ]
+
+
+def xkd_student_name(arm: str | None) -> str:
+    """An xkd student's name: ``Tm`` (T_m alone) or ``Tm_Tx_<arm>``."""
+    return "Tm" if arm is None else f"Tm_Tx_{canonical_arm(arm)}"
+
+
+def xkd_students(config: Mapping[str, Any]) -> list[dict[str, Any]]:
+    """The students of the xkd study as ``distill.students`` entries, per dataset and seed: T_m alone,
+    and T_m + the T_x of each arm in ``xkd.students`` (of the student's seed)."""
+    xkd = config.get("xkd", {})
+    students = []
+    for dataset, subsets in xkd.get("datasets", {}).items():
+        arms = [None, *dict.fromkeys(canonical_arm(a) for a in xkd["students"])]
+        for arm in arms:
+            for s in xkd["seeds"]:
+                teachers = xkd_image_teachers(config, dataset, s)
+                if arm is not None:
+                    teachers.append({"crossmodal": arm, "seed": s})
+                students.append(
+                    {"name": xkd_student_name(arm), "method": "kd", "dataset": dataset, "subset": subsets["student_subset"],
+                     "arch": xkd["student_arch"], "aug": xkd["student_aug"], "seeds": [s], "teachers": teachers}
+                )
+    return students
+
+
+def xkd_baselines(config: Mapping[str, Any]) -> list[dict[str, Any]]:
+    """The no-KD students of the xkd study: classifier runs with the students' recipe."""
+    xkd = config.get("xkd", {})
+    return [
+        {"dataset": dataset, "train_subset": subsets["student_subset"], "arch": xkd["student_arch"], "aug": xkd["student_aug"], "seed": s}
+        for dataset, subsets in xkd.get("datasets", {}).items()
+        for s in xkd["seeds"]
+    ]
+
+
 def all_students(config: Mapping[str, Any]) -> list[dict[str, Any]]:
-    """Every distillation student: ``distill.students``, then the lfkd study's."""
-    return [*config.get("distill", {}).get("students", []), *lfkd_students(config)]
+    """Every distillation student: ``distill.students``, then the lfkd study's, then the xkd study's."""
+    return [*config.get("distill", {}).get("students", []), *lfkd_students(config), *xkd_students(config)]
 
 
 def student_runs(config: Mapping[str, Any]) -> list[dict[str, Any]]:
@@ -139,8 +221,8 @@ def trained_classifier_runs(config: Mapping[str, Any]) -> list[dict[str, Any]]:
     students' teachers, the lfkd teacher pools and no-KD students that it does not hold."""
     runs = classifier_runs(config)
     pools = [run for dataset in config.get("lfkd", {}).get("datasets", {}) for run in lfkd_pool(config, dataset)]
-    teachers = [{k: t[k] for k in ("dataset", "train_subset", "arch", "aug", "seed")} for s in all_students(config) for t in student_teachers(s)]
-    for run in [*teachers, *pools, *lfkd_baselines(config)]:
+    teachers = [{k: t[k] for k in ("dataset", "train_subset", "arch", "aug", "seed")} for s in all_students(config) for t in classifier_teachers(s)]
+    for run in [*teachers, *pools, *lfkd_baselines(config), *xkd_baselines(config)]:
         if run not in runs:
             runs.append(run)
     return runs
@@ -153,9 +235,12 @@ def method_label(student: Mapping[str, Any] | None) -> str:
 
 def teacher_set_label(student: Mapping[str, Any]) -> str:
     """The teachers of a student, readable: ``T1 tiny/weak/seed-0 + T2 tiny/strong/seed-1`` (a teacher's
-    dataset and subset are shown where they are not the student's)."""
+    dataset and subset are shown where they are not the student's; a crossmodal one as ``T3 T_x(relaxed)/seed-0``)."""
     parts = []
     for t in student_teachers(student):
+        if "crossmodal" in t:
+            parts.append(f"{t['name']} T_x({t['crossmodal']})/seed-{t['seed']}")
+            continue
         where = "" if (t["dataset"], t["train_subset"]) == (student["dataset"], student["subset"]) else f"{t['dataset']}/{t['train_subset']}/"
         parts.append(f"{t['name']} {where}{t['arch']}/{t['aug']}/seed-{t['seed']}")
     return " + ".join(parts)
@@ -354,14 +439,74 @@ def check_runs(config: Mapping[str, Any]) -> list[str]:
                 "and name, and so the same output folder; give one of them another name"
             )
         students.setdefault(ident, i)
-    for student in lfkd_students(config):
-        ident = tuple(student[k] for k in ("dataset", "subset", "arch", "aug", "method", "name"))
-        if ident in students:
+    for study, generated in (("lfkd", lfkd_students(config)), ("xkd", xkd_students(config))):
+        for student in generated:
+            ident = tuple(student[k] for k in ("dataset", "subset", "arch", "aug", "method", "name"))
+            if ident in students:
+                problems.append(
+                    f"distill.students[{students[ident]}].name = {student['name']!r}: the {study} study has a student with the same "
+                    "dataset, subset, arch, aug and name, and so the same output folder; give the distill entry another name"
+                )
+    return problems + _lfkd_problems(config.get("lfkd", {}), datasets) + _xkd_problems(config, datasets)
+
+
+def subset_size(spec: Mapping[str, Any], subset: str) -> int | None:
+    """Images in a subset of a dataset where the config fixes the number (full for the synthetic source,
+    size-N), else None."""
+    if subset == "full":
+        return train_split_size(spec)
+    if subset.startswith("size-"):
+        return int(subset[len("size-"):])
+    return None
+
+
+def _xkd_problems(config: Mapping[str, Any], datasets: Mapping[str, Any]) -> list[str]:
+    """Problems of the xkd and clip blocks: datasets and subsets, architectures, the CLIP architecture and
+    its weights file, a dataset the compact CLIP cannot caption, more k-means clusters than images."""
+    from kdgen.xkd.names import COMPACT_CLIP, WEIGHTS_HINT, clip_arch_problem
+
+    xkd, clip = config.get("xkd", {}), config.get("clip", {})
+    if not xkd.get("datasets"):
+        return []
+    problems = []
+    for name, subsets in xkd["datasets"].items():
+        key = f"xkd.datasets.{name}"
+        if name not in datasets:
+            problems.append(f"{key}: not a configured dataset; expected one of {sorted(datasets)}")
+            continue
+        for role in ("teacher", "student"):
+            run = {"dataset": name, "subset": subsets[f"{role}_subset"], "arch": xkd[f"{role}_arch"], "aug": xkd["student_aug"]}
+            found = _run_problems(key, run, datasets)
+            problems += [
+                p.replace(f"{key}.subset", f"{key}.{role}_subset").replace(f"{key}.arch", f"xkd.{role}_arch").replace(f"{key}.aug", "xkd.student_aug")
+                for p in found
+            ]
+        if clip.get("weights") is None and datasets[name]["source"] != "synthetic":
             problems.append(
-                f"distill.students[{students[ident]}].name = {student['name']!r}: the lfkd study has a student with the same "
-                "dataset, subset, arch, aug and name, and so the same output folder; give the distill entry another name"
+                f"{key}: the compact CLIP (clip.weights: null) is pretrained on captions written from the classes' WordNet synsets, "
+                f"which only the synthetic source has, not {datasets[name]['source']!r}; give clip.weights (a pretrained CLIP) "
+                "or use a synthetic dataset"
             )
-    return problems + _lfkd_problems(config.get("lfkd", {}), datasets)
+        images = subset_size(datasets[name], subsets["teacher_subset"])
+        k = xkd["vocabulary"]["clusters"]
+        if xkd["vocabulary"]["mode"] == "tac" and images is not None and k > images:
+            problems.append(
+                f"xkd.vocabulary.clusters = {k}: more clusters than the {images} training images of {name!r} "
+                f"({subsets['teacher_subset']}); use at most {images}"
+            )
+    problems = list(dict.fromkeys(problems))  # an architecture problem is found once per dataset
+    problem = clip_arch_problem(clip["arch"])
+    if problem:
+        problems.append(f"clip.arch = {clip['arch']!r}: {problem}")
+    weights = clip.get("weights")
+    if weights is None and clip["arch"] != COMPACT_CLIP and not problem:
+        problems.append(
+            f"clip.weights is null with clip.arch = {clip['arch']!r}: the workflow pretrains only the compact CLIP "
+            f"({COMPACT_CLIP!r}); give a local weights file for {clip['arch']!r} ({WEIGHTS_HINT})"
+        )
+    if weights is not None and not os.path.isfile(weights):
+        problems.append(f"clip.weights = {weights!r}: no such file; expected open_clip weights for {clip['arch']!r} ({WEIGHTS_HINT})")
+    return problems
 
 
 def _lfkd_problems(lfkd: Mapping[str, Any], datasets: Mapping[str, Any]) -> list[str]:

@@ -73,6 +73,7 @@ class TrainConfig:
     device: str = "cpu"
     precision: str = "fp32"  # fp32 | bf16
     teacher_mode: str = "eval"  # eval | train (the teachers' BatchNorm mode during training)
+    inputs: str = "images"  # images (uint8, scaled to [0, 1]) | features (float rows, used as they are)
 
 
 @dataclass(frozen=True)
@@ -217,6 +218,19 @@ def make_optimizer(model: nn.Module, cfg: TrainConfig) -> torch.optim.Optimizer:
     raise TrainingError(f"unknown optimizer {cfg.optimizer!r}; expected sgd or adamw")
 
 
+INPUT_KINDS = ("images", "features")
+
+
+def as_model_input(x: torch.Tensor, kind: str, device: torch.device) -> torch.Tensor:
+    """A batch as the model takes it: uint8 images scaled to float [0, 1], or float feature rows (a head
+    over precomputed embeddings, such as the xkd crossmodal teacher) as they are."""
+    if kind == "images":
+        return x.to(device).float().div_(255)
+    if kind == "features":
+        return x.to(device).float()
+    raise TrainingError(f"unknown inputs kind {kind!r}; expected one of {list(INPUT_KINDS)}")
+
+
 def resolve_device(name: str) -> torch.device:
     device = torch.device(name)
     if device.type == "cuda" and not torch.cuda.is_available():
@@ -242,8 +256,10 @@ def predict_logits(
     channels_last: bool = False,
     augmentation: str = "none",
     seed: int = 0,
+    inputs: str = "images",
 ) -> torch.Tensor:
-    """float32 logits (N, K), on the CPU, of ``model`` in eval mode on uint8 ``images`` (N, C, H, W).
+    """float32 logits (N, K), on the CPU, of ``model`` in eval mode on uint8 ``images`` (N, C, H, W)
+    (or on float feature rows with ``inputs="features"``).
 
     With an ``augmentation`` policy the images are seen under it, each image's draw a function of
     ``(seed, its position)`` and not of the batch size (the Affinity of an augmentation compares the
@@ -258,7 +274,7 @@ def predict_logits(
     out = []
     for start in range(0, len(images), batch_size):
         x = images[start : start + batch_size]
-        x = (x if augment.transform is None else augment(x, seed, first=start)).to(device).float().div_(255)
+        x = as_model_input(x if augment.transform is None else augment(x, seed, first=start), inputs, device)
         if channels_last:
             x = x.contiguous(memory_format=torch.channels_last)
         with autocast(device, precision):
@@ -275,11 +291,13 @@ def evaluate(
     device: str | torch.device = "cpu",
     precision: str = "fp32",
     channels_last: bool = False,
+    inputs: str = "images",
 ) -> dict[str, Any]:
-    """Loss, top-1 and top-5 accuracy (%) and per-class top-1 of ``model`` on uint8 ``images``."""
+    """Loss, top-1 and top-5 accuracy (%) and per-class top-1 of ``model`` on uint8 ``images`` (or float
+    feature rows with ``inputs="features"``)."""
     if len(images) == 0:
         raise TrainingError("cannot evaluate on an empty split")
-    logits = predict_logits(model, images, batch_size, device, precision, channels_last)
+    logits = predict_logits(model, images, batch_size, device, precision, channels_last, inputs=inputs)
     labels = labels.cpu()
     num_classes = logits.shape[1]
     ranked = logits.topk(min(5, num_classes), dim=1).indices
@@ -364,7 +382,9 @@ def fit(
     optimizer = make_optimizer(model, cfg)
     steps_per_epoch = max(len(train_images) // cfg.batch_size + (len(train_images) % cfg.batch_size >= 2), 1)
     scheduler = torch.optim.lr_scheduler.LambdaLR(optimizer, lambda step: lr_factor(step, steps_per_epoch, cfg))
-    augment = Augmentation(cfg.augmentation, train_images.shape[-1])
+    if cfg.inputs == "features" and cfg.augmentation != "none":
+        raise TrainingError(f"augmentation {cfg.augmentation!r} asked for feature rows; augmentations apply to images, use none")
+    augment = Augmentation(cfg.augmentation, train_images.shape[-1]) if cfg.inputs == "images" else None
 
     state_dir = Path(state_dir)
     state_dir.mkdir(parents=True, exist_ok=True)
@@ -408,8 +428,10 @@ def fit(
 
             iterator = tqdm(iterator, total=len(batches), desc=f"epoch {epoch + 1}/{cfg.epochs}", unit="batch", leave=False)
         for b, idx in iterator:
-            x = augment(train_images[idx], derive_seed(cfg.seed, epoch, b, 2)).to(device).float().div_(255)
-            x = x.contiguous(memory_format=memory_format)
+            x = train_images[idx] if augment is None else augment(train_images[idx], derive_seed(cfg.seed, epoch, b, 2))
+            x = as_model_input(x, cfg.inputs, device)
+            if cfg.channels_last:
+                x = x.contiguous(memory_format=memory_format)
             y = train_labels[idx].to(device)
             context = BatchContext(ids=train_ids[idx], epoch=epoch, batch=b, step=epoch * steps_per_epoch + b)
             with autocast(device, cfg.precision):
@@ -424,7 +446,7 @@ def fit(
             correct += int((logits.detach().argmax(1) == y).sum())
             for name, value in {"loss": loss, **losses, **(extra[0] if extra else {})}.items():
                 sums[name] = sums.get(name, 0.0) + float(value.detach()) * n
-        val = evaluate(model, val_images, val_labels, cfg.eval_batch_size, device, cfg.precision, cfg.channels_last)
+        val = evaluate(model, val_images, val_labels, cfg.eval_batch_size, device, cfg.precision, cfg.channels_last, cfg.inputs)
         row = {
             "epoch": epoch + 1,
             "lr": optimizer.param_groups[0]["lr"],

@@ -1,0 +1,1 @@
+"""The xkd study: crossmodal knowledge distillation with a CLIP teacher."""

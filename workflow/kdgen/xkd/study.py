@@ -1,0 +1,158 @@
+"""The xkd study's files and the glue between its pieces: the embeddings file every downstream rule reads
+by sample id, the crossmodal teacher's checkpoint, and T_x as a distillation teacher.
+
+``embeddings.npz`` (written by the xkd_embed rule) holds, for a dataset of N images and C classes:
+``ids`` (N,) the dataset-level ids 0..N-1, ``image`` (N, D) the L2-normalised CLIP image embeddings,
+``labels`` (N,), ``class_text`` (C, D) the template-averaged, normalised text embeddings of the class
+names, ``class_names`` (C,), and ``clip`` (the architecture and where its weights came from).
+"""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import torch
+
+from kdgen.distill.teachers import EmbeddingTeacher, TeacherError
+from kdgen.runtime import atomic_path
+from kdgen.train.trainer import load_checkpoint
+from kdgen.xkd.crossmodal import CrossmodalTeacher, arm_inputs, parse_arm
+
+
+@dataclass
+class Embeddings:
+    """A dataset's CLIP embeddings (see the module docstring)."""
+
+    ids: np.ndarray
+    image: np.ndarray
+    labels: np.ndarray
+    class_text: np.ndarray
+    class_names: list[str]
+    clip: str = ""
+
+    @property
+    def dim(self) -> int:
+        return int(self.image.shape[1])
+
+    def take(self, ids: np.ndarray) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
+        """(image embeddings, labels, ids) of dataset-level ``ids`` as tensors; ids the file lacks are an error."""
+        ids = np.asarray(ids, dtype=np.int64)
+        pos = np.searchsorted(self.ids, ids)
+        bad = (pos >= len(self.ids)) | (self.ids[np.minimum(pos, len(self.ids) - 1)] != ids)
+        if bad.any():
+            raise TeacherError(f"the embeddings hold no row for ids {ids[bad][:10].tolist()}; re-run xkd_embed for this dataset")
+        return torch.from_numpy(self.image[pos]).float(), torch.from_numpy(self.labels[pos]).long(), torch.from_numpy(ids)
+
+
+def save_embeddings(path: str | os.PathLike[str], emb: Embeddings) -> None:
+    with atomic_path(path) as tmp:
+        with open(tmp, "wb") as f:
+            np.savez(
+                f, ids=emb.ids.astype(np.int64), image=emb.image.astype(np.float32), labels=emb.labels.astype(np.int64),
+                class_text=emb.class_text.astype(np.float32), class_names=np.array(emb.class_names), clip=np.array(emb.clip),
+            )
+
+
+def load_embeddings(path: str | os.PathLike[str]) -> Embeddings:
+    with np.load(path) as z:
+        order = np.argsort(z["ids"], kind="stable")
+        return Embeddings(
+            z["ids"][order], z["image"][order], z["labels"][order], z["class_text"], [str(n) for n in z["class_names"]], str(z["clip"])
+        )
+
+
+def split_ids(splits_path: str | os.PathLike[str], split: str, subset_path: str | os.PathLike[str] | None = None) -> np.ndarray:
+    """The dataset-level ids of a split (the train split's ``subset_path`` indices when given)."""
+    if split == "train" and subset_path:
+        return np.load(subset_path).astype(np.int64)
+    with np.load(splits_path) as z:
+        return z[split].astype(np.int64)
+
+
+def teacher_rows(emb: Embeddings, ids: np.ndarray, arm: str, seed: int) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
+    """T_x's input rows of ``arm`` for dataset-level ``ids`` (their per-sample draws depend on ``seed`` and
+    the id alone), with the true labels and the ids."""
+    v, y, i = emb.take(ids)
+    return arm_inputs(parse_arm(arm), v, y, i, torch.from_numpy(emb.class_text).float(), seed), y, i
+
+
+def crossmodal_meta(arm: str, seed: int, teacher: CrossmodalTeacher, settings: dict[str, Any]) -> dict[str, Any]:
+    """What a T_x checkpoint records beside its weights, enough to rebuild it (:func:`load_crossmodal`)."""
+    return {
+        "kind": "crossmodal",
+        "arm": arm,
+        "seed": int(seed),
+        "dim": int(teacher.dim),
+        "vocab_size": int(teacher.vocab.shape[0]),
+        "num_classes": int(teacher.class_text.shape[0]),
+        "tau": float(teacher.tau),
+        "hidden": settings.get("hidden"),
+    }
+
+
+def load_crossmodal(path: str | os.PathLike[str]) -> tuple[CrossmodalTeacher, dict[str, Any]]:
+    """A T_x from its checkpoint (written by the xkd_teacher rule), in eval mode, and its meta."""
+    path = Path(path)
+    if not path.is_file():
+        raise TeacherError(f"crossmodal teacher checkpoint {path} not found: train it first (rule xkd_teacher) or fix the path")
+    try:
+        ckpt = load_checkpoint(path)
+        meta = ckpt["meta"]
+        if meta.get("kind") != "crossmodal":
+            raise ValueError("its meta says it is not a crossmodal teacher")
+        d, m, c = meta["dim"], meta["vocab_size"], meta["num_classes"]
+        model = CrossmodalTeacher(torch.ones(m, d), torch.ones(c, d), meta["tau"], meta["hidden"])
+        model.load_state_dict(ckpt["model"])
+    except Exception as exc:
+        raise TeacherError(
+            f"crossmodal teacher checkpoint {path} cannot be loaded ({type(exc).__name__}: {exc}); expected a checkpoint "
+            "with 'model' and 'meta' written by the xkd_teacher rule"
+        ) from exc
+    return model.eval(), meta
+
+
+def crossmodal_teacher(path: str | os.PathLike[str], emb: Embeddings, num_classes: int | None = None) -> EmbeddingTeacher:
+    """T_x as a distillation teacher: its head over a table of its input rows for every image of the
+    dataset, looked up by the student's batch ids (the clean view's embedding: the student's augmentation
+    does not reach it)."""
+    model, meta = load_crossmodal(path)
+    if num_classes is not None and meta["num_classes"] != num_classes:
+        raise TeacherError(f"crossmodal teacher {path} predicts {meta['num_classes']} classes, the student's data has {num_classes}")
+    if meta["dim"] != emb.dim:
+        raise TeacherError(f"crossmodal teacher {path} takes {meta['dim']}-d embeddings, the embeddings file holds {emb.dim}-d ones")
+    rows, _, ids = teacher_rows(emb, emb.ids, meta["arm"], meta["seed"])
+    return EmbeddingTeacher(rows, meta["num_classes"], ids=ids, head=model)
+
+
+def class_synsets(wn: Any, classes: list[Any]) -> list[Any]:
+    """The WordNet synsets of a dataset's classes (ClassInfo with a wnid such as 'n04463679'); a class without
+    one is an error naming it (the compact CLIP's captions are written from WordNet)."""
+    synsets = []
+    for c in classes:
+        if not c.wnid:
+            raise ValueError(f"class {c.name!r} has no WordNet id: the compact CLIP's captions need WordNet classes; give clip.weights instead")
+        synsets.append(wn.synset_from_pos_and_offset(c.wnid[0], int(c.wnid[1:])))
+    return synsets
+
+
+def clip_bundle(clip: dict[str, Any], checkpoint: str | os.PathLike[str] | None = None, device: str = "cpu") -> Any:
+    """The CLIP of the config's ``clip`` block: open_clip ``arch`` with the ``weights`` file, or, with weights
+    null, the compact CLIP the xkd_clip_pretrain rule wrote to ``checkpoint`` (its best zero-shot val epoch)."""
+    from kdgen.xkd.clip import ClipError, build_clip
+
+    if clip["weights"] is not None:
+        return build_clip(clip["arch"], clip["weights"], device)
+    if checkpoint is None:
+        raise ClipError("clip.weights is null, so the compact CLIP pretrained by the workflow is needed; pass its checkpoint")
+    bundle = build_clip(clip["arch"], None, device)
+    state = load_checkpoint(checkpoint)["model"]
+    try:
+        bundle.model.load_state_dict({k.removeprefix("clip."): v for k, v in state.items()})
+    except RuntimeError as exc:
+        raise ClipError(f"the pretrained compact CLIP {checkpoint} does not fit clip.arch = {clip['arch']!r} ({exc}); re-run xkd_clip_pretrain") from exc
+    bundle.model.eval()
+    return bundle

@@ -1,0 +1,342 @@
+# xkd: crossmodal KD with WordNet-relaxed CLIP text. Per dataset: a CLIP (the compact one pretrained here, or
+# open_clip weights from a file), the embeddings of every image and class name, a WordNet vocabulary, one
+# crossmodal teacher T_x per text arm and seed, students distilled from the lfkd pool's image teachers T_m
+# with and without a T_x (distill_student), and the tables and figures over all of them.
+
+
+rule xkd_clip_pretrain:
+    """Pretrain the compact CLIP on a dataset's train images and WordNet captions (ClipLoss, through the classifier
+    trainer), keep the best zero-shot val top-1, and measure image-text retrieval on held-out test pairs; resumable."""
+    input:
+        unpack(xkd_dataset_inputs),
+        wordnet="results/wordnet/provenance.json",
+    output:
+        best=f"{XKD_CLIP}/best.pt",
+        last=f"{XKD_CLIP}/last.pt",
+        metrics=f"{XKD_CLIP}/metrics.csv",
+        timing=f"{XKD_CLIP}/timing.csv",
+        captions=f"{XKD_CLIP}/captions.csv",
+        retrieval=f"{XKD_CLIP}/retrieval.json",
+    log:
+        "results/logs/xkd/{dataset}/clip_pretrain.log",
+    benchmark:
+        "results/benchmarks/xkd/{dataset}/clip_pretrain.tsv"
+    conda:
+        "../../envs/kdgen.yaml"
+    threads: 2
+    resources:
+        gpu=gpu_count,
+        mem_mb=heavy_mem_mb,
+        runtime=heavy_runtime,
+    params:
+        clip=config["clip"],
+        device=config["device"],
+        precision=config["precision"],
+        nltk_data="results/wordnet/nltk_data",
+        state_dir=lambda w: f"{XKD_CLIP}/.resume".format(dataset=w.dataset),
+    script:
+        "../scripts/xkd_clip_pretrain.py"
+
+
+rule xkd_embed:
+    """L2-normalised CLIP embeddings of every image of a dataset (train, val, test; by sample id) and of its class
+    names (the mean over the 7 prompt templates); downstream rules never run the image tower again."""
+    input:
+        unpack(xkd_clip_inputs),
+    output:
+        f"{XKD_CLIP}/embeddings.npz",
+    log:
+        "results/logs/xkd/{dataset}/embed.log",
+    benchmark:
+        "results/benchmarks/xkd/{dataset}/embed.tsv"
+    conda:
+        "../../envs/kdgen.yaml"
+    threads: 2
+    resources:
+        gpu=gpu_count,
+    params:
+        clip=config["clip"],
+        device=config["device"],
+    script:
+        "../scripts/xkd_embed.py"
+
+
+rule xkd_candidates:
+    """The vocabulary's candidate nouns (tac: the classes' WordNet neighbourhood, a subtree or every noun, capped;
+    wordnet_tree: each class's synonyms, hypernyms and hyponyms) with their template-averaged text embeddings."""
+    input:
+        unpack(xkd_clip_inputs),
+        wordnet="results/wordnet/provenance.json",
+    output:
+        f"{XKD}/{{dataset}}/vocabulary/candidates.npz",
+    log:
+        "results/logs/xkd/{dataset}/candidates.log",
+    benchmark:
+        "results/benchmarks/xkd/{dataset}/candidates.tsv"
+    conda:
+        "../../envs/kdgen.yaml"
+    threads: 2
+    resources:
+        gpu=gpu_count,
+    params:
+        clip=config["clip"],
+        vocabulary=config["xkd"]["vocabulary"],
+        device=config["device"],
+        nltk_data="results/wordnet/nltk_data",
+    script:
+        "../scripts/xkd_candidates.py"
+
+
+rule xkd_vocabulary:
+    """The vocabulary N: tac (spherical k-means of the T_x training images' embeddings, the top nouns per cluster)
+    or wordnet_tree (every candidate); the table of selected nouns is a leaf."""
+    input:
+        embeddings=f"{XKD_CLIP}/embeddings.npz",
+        candidates=f"{XKD}/{{dataset}}/vocabulary/candidates.npz",
+        splits="results/data/{dataset}/splits.npz",
+        subset=lambda w: xkd_teacher_subset(w) or [],
+    output:
+        vocabulary=f"{XKD}/{{dataset}}/vocabulary/vocabulary.npz",
+        clusters=f"{XKD}/{{dataset}}/vocabulary/clusters.npz",
+        csv=report(
+            f"{XKD}/tables/vocabulary_{{dataset}}.csv",
+            caption="../report/xkd_vocabulary.rst",
+            category="xkd",
+            subcategory="tables",
+            labels={"table": "vocabulary", "dataset": "{dataset}"},
+        ),
+        md=f"{XKD}/tables/vocabulary_{{dataset}}.md",
+    log:
+        "results/logs/xkd/{dataset}/vocabulary.log",
+    conda:
+        "../../envs/kdgen.yaml"
+    params:
+        vocabulary=config["xkd"]["vocabulary"],
+        seed=config["seed"],
+    script:
+        "../scripts/xkd_vocabulary.py"
+
+
+rule xkd_teacher:
+    """Train one crossmodal teacher T_x (text arm, seed) over [v(x); t(x)] with CE + hierarchical + cosine
+    regulariser, through the classifier trainer on feature rows; the best val checkpoint is kept; resumable."""
+    input:
+        unpack(xkd_teacher_inputs),
+    output:
+        best=f"{XKD_TEACHER}/best.pt",
+        last=f"{XKD_TEACHER}/last.pt",
+        metrics=f"{XKD_TEACHER}/metrics.csv",
+        timing=f"{XKD_TEACHER}/timing.csv",
+    log:
+        "results/logs/xkd/{dataset}/teachers/{arm}/seed-{seed}.log",
+    benchmark:
+        "results/benchmarks/xkd/{dataset}/teachers/{arm}/seed-{seed}.tsv"
+    conda:
+        "../../envs/kdgen.yaml"
+    threads: 1
+    resources:
+        gpu=gpu_count,
+    params:
+        teacher=config["xkd"]["teacher"],
+        noise_mode=config["xkd"]["arms"]["noise_mode"],
+        device=config["device"],
+        precision=config["precision"],
+        state_dir=lambda w: f"{XKD_TEACHER}/.resume".format(**w),
+    script:
+        "../scripts/xkd_teacher.py"
+
+
+rule xkd_teacher_measures:
+    """Every T_x of a dataset on the test split: top-1, mean softmax entropy, and the image share of its
+    Integrated Gradients attribution (captum, zero baseline, target the true label); val top-1 beside."""
+    input:
+        embeddings=f"{XKD_CLIP}/embeddings.npz",
+        splits="results/data/{dataset}/splits.npz",
+        teachers=lambda w: [f"{XKD_TEACHER}/best.pt".format(**r) for r in xkd_teacher_runs(w.dataset)],
+    output:
+        f"{XKD}/{{dataset}}/teachers.csv",
+    log:
+        "results/logs/xkd/{dataset}/teacher_measures.log",
+    benchmark:
+        "results/benchmarks/xkd/{dataset}/teacher_measures.tsv"
+    conda:
+        "../../envs/kdgen.yaml"
+    threads: 2
+    params:
+        runs=lambda w: xkd_teacher_runs(w.dataset),
+        ig_steps=config["xkd"]["ig_steps"],
+        ig_samples=config["xkd"]["ig_samples"],
+        seed=config["seed"],
+    script:
+        "../scripts/xkd_teacher_measures.py"
+
+
+rule xkd_student_measures:
+    """Val and test top-1 of a dataset's xkd students: no KD, T_m alone and T_m + T_x of each student arm."""
+    input:
+        unpack(xkd_dataset_inputs),
+        checkpoints=lambda w: [m["path"] for m in xkd_student_models(w.dataset)],
+    output:
+        f"{XKD}/{{dataset}}/students.csv",
+    log:
+        "results/logs/xkd/{dataset}/student_measures.log",
+    conda:
+        "../../envs/kdgen.yaml"
+    threads: 2
+    resources:
+        gpu=gpu_count,
+    params:
+        models=lambda w: xkd_student_models(w.dataset),
+        device=config["device"],
+        batch_size=config["training"]["eval_batch_size"],
+    script:
+        "../scripts/xkd_student_measures.py"
+
+
+rule xkd_table:
+    """An xkd table (main, leakage, mix_sweep, noise_sweep): mean and std over seeds, the paper's numbers beside."""
+    input:
+        teachers=xkd_files("teachers.csv"),
+        students=xkd_files("students.csv"),
+        paper=XKD_PAPER,
+        paper_leakage=XKD_PAPER_LEAKAGE,
+    output:
+        csv=report(
+            f"{XKD}/tables/{{table}}.csv",
+            caption="../report/xkd_tables.rst",
+            category="xkd",
+            subcategory="tables",
+            labels={"table": "{table}"},
+        ),
+        md=f"{XKD}/tables/{{table}}.md",
+    log:
+        "results/logs/xkd/table_{table}.log",
+    wildcard_constraints:
+        table=names_pattern(XKD_TABLES),
+    conda:
+        "../../envs/kdgen.yaml"
+    script:
+        "../scripts/xkd_table.py"
+
+
+rule xkd_figure:
+    """An xkd figure drawn from the table of the same name."""
+    input:
+        f"{XKD}/tables/{{table}}.csv",
+    output:
+        png=report(
+            f"{XKD}/figures/{{table}}.png",
+            caption="../report/xkd_figures.rst",
+            category="xkd",
+            subcategory="figures",
+            labels={"figure": "{table}"},
+        ),
+        pdf=f"{XKD}/figures/{{table}}.pdf",
+    log:
+        "results/logs/xkd/figure_{table}.log",
+    wildcard_constraints:
+        table=names_pattern(XKD_TABLES),
+    conda:
+        "../../envs/kdgen.yaml"
+    script:
+        "../scripts/xkd_figure.py"
+
+
+rule xkd_figure_vocabulary:
+    """xkd figure: the selected nouns of each cluster (or class) beside example images nearest its centre."""
+    input:
+        unpack(xkd_dataset_inputs),
+        clusters=f"{XKD}/{{dataset}}/vocabulary/clusters.npz",
+        table=f"{XKD}/tables/vocabulary_{{dataset}}.csv",
+    output:
+        png=report(
+            f"{XKD}/figures/vocabulary_{{dataset}}.png",
+            caption="../report/xkd_vocabulary_figure.rst",
+            category="xkd",
+            subcategory="figures",
+            labels={"figure": "vocabulary", "dataset": "{dataset}"},
+        ),
+        pdf=f"{XKD}/figures/vocabulary_{{dataset}}.pdf",
+    log:
+        "results/logs/xkd/figure_vocabulary_{dataset}.log",
+    conda:
+        "../../envs/kdgen.yaml"
+    params:
+        figure="vocabulary",
+    script:
+        "../scripts/xkd_dataset_figure.py"
+
+
+use rule xkd_figure_vocabulary as xkd_figure_retrievals with:
+    """xkd figure: test images with their nearest vocabulary nouns (cosine of CLIP embeddings)."""
+    input:
+        unpack(xkd_dataset_inputs),
+        embeddings=f"{XKD_CLIP}/embeddings.npz",
+        vocabulary=f"{XKD}/{{dataset}}/vocabulary/vocabulary.npz",
+    output:
+        png=report(
+            f"{XKD}/figures/retrievals_{{dataset}}.png",
+            caption="../report/xkd_retrievals.rst",
+            category="xkd",
+            subcategory="figures",
+            labels={"figure": "retrievals", "dataset": "{dataset}"},
+        ),
+        pdf=f"{XKD}/figures/retrievals_{{dataset}}.pdf",
+    log:
+        "results/logs/xkd/figure_retrievals_{dataset}.log",
+    params:
+        figure="retrievals",
+        seed=config["seed"],
+
+
+use rule xkd_figure_vocabulary as xkd_figure_clip with:
+    """xkd figure: the compact CLIP's pretraining curve and its held-out image-text retrieval against chance."""
+    input:
+        metrics=f"{XKD_CLIP}/metrics.csv",
+        retrieval=f"{XKD_CLIP}/retrieval.json",
+    output:
+        png=report(
+            f"{XKD}/figures/clip_{{dataset}}.png",
+            caption="../report/xkd_clip.rst",
+            category="xkd",
+            subcategory="figures",
+            labels={"figure": "compact CLIP", "dataset": "{dataset}"},
+        ),
+        pdf=f"{XKD}/figures/clip_{{dataset}}.pdf",
+    log:
+        "results/logs/xkd/figure_clip_{dataset}.log",
+    params:
+        figure="clip",
+
+
+rule xkd_paper_fit:
+    """The published xkd numbers re-derived: per dataset and setting the gain of T_x over T_m, and the leak."""
+    input:
+        paper=XKD_PAPER,
+        paper_leakage=XKD_PAPER_LEAKAGE,
+    output:
+        csv=report(
+            "results/reference/xkd_paper_fit.csv",
+            caption="../report/xkd_paper_fit.rst",
+            category="xkd",
+            subcategory="published",
+        ),
+        md="results/reference/xkd_paper_fit.md",
+    log:
+        "results/logs/xkd/paper_fit.log",
+    conda:
+        "../../envs/kdgen.yaml"
+    script:
+        "../scripts/xkd_paper_fit.py"
+
+
+rule xkd:
+    """Target group: every xkd table and figure with the CLIP, vocabulary, teachers and students they measure."""
+    input:
+        xkd_targets(),
+
+
+rule xkd_image_teachers:
+    """Target group: the image teachers T_m of every xkd student (classifier runs, shared with lfkd's pool)."""
+    input:
+        lambda w: sorted({f"{TRAIN}/best.pt".format(**t) for s in xkd_students(config) for t in classifier_teachers(s)}),
