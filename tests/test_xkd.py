@@ -112,7 +112,7 @@ def test_crossmodal_teacher_trains_through_the_trainer_and_teaches_a_student(tmp
     assert result.best_val_top1 == 100.0  # the exact class name leaks the label
     assert {"train_ce", "train_hier", "train_reg", "train_cos_text"} <= set(result.history[-1])
     paths = [tmp_path / f for f in ("best.pt", "last.pt", "metrics.csv")]
-    save_outputs(model, result, crossmodal_meta("exact", 3, model, {"hidden": 16}), tmp_path / "state", *paths)
+    save_outputs(model, result, crossmodal_meta("exact", 3, model), tmp_path / "state", *paths)
     teacher = crossmodal_teacher(paths[0], emb, num_classes=c)
     batch = torch.tensor([61, 5, 88])
     rows, _, _ = teacher_rows(emb, batch.numpy(), "exact", seed=3)

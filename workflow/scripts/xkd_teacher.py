@@ -21,7 +21,7 @@ with logged(snakemake.log[0]) as log:
     class_text = torch.from_numpy(emb.class_text).float()
     with torch.random.fork_rng(devices=[]):
         torch.manual_seed(derive_seed(seed, 5))
-        model = CrossmodalTeacher(vocab, class_text, t["tau"], t["hidden"], seed=derive_seed(seed, 5))
+        model = CrossmodalTeacher(vocab, class_text, t["tau"], t["hidden"], seed=derive_seed(seed, 5), standardise=t["standardise"])
     cfg = TrainConfig(
         epochs=t["epochs"], batch_size=t["batch_size"], eval_batch_size=2048, optimizer="adamw", lr=t["lr"],
         weight_decay=t["weight_decay"], schedule="cosine", warmup_epochs=0, seed=seed, device=p.device,
@@ -31,5 +31,5 @@ with logged(snakemake.log[0]) as log:
     log.info("T_x %s seed %d: %d train, %d val rows of width %d, vocabulary of %d nouns; %s", w.arm, seed, len(train_rows), len(val_rows), train_rows.shape[1], len(vocab), model)
     result = fit(model, train_rows, train_y, val_rows, val_y, cfg, p.state_dir, method=method, progress=False, log=log.info, train_ids=train_ids)
     log.info("best validation top-1 %.2f at epoch %d", result.best_val_top1, result.best_epoch)
-    meta = crossmodal_meta(w.arm, seed, model, t)
+    meta = crossmodal_meta(w.arm, seed, model)
     save_outputs(model.cpu(), result, meta, p.state_dir, out.best, out.last, out.metrics, out.timing)

@@ -75,9 +75,11 @@ __all__ = [
     "build_clip",
     "class_words",
     "clip_preprocess",
+    "colour_names",
     "colour_words",
     "encode_images",
     "encode_texts",
+    "foreground_colours",
     "make_captions",
     "register_compact_clip",
     "retrieval_accuracy",
@@ -99,7 +101,7 @@ COMPACT_CLIP_CONFIG: dict[str, Any] = {
 #: The temperature cap of CLIP (logits are scaled by at most 100).
 MAX_LOGIT_SCALE = 100.0
 
-#: The seven prompt templates of the xkd paper (an ensemble CLIP's authors selected for ImageNet).
+#: The seven prompt templates of the xkd paper (the ensemble of CLIP's ImageNet templates its authors found best).
 TEMPLATES: tuple[str, ...] = (
     "itap of a {}.",
     "a bad photo of the {}.",

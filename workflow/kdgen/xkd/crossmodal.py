@@ -282,6 +282,12 @@ class CrossmodalTeacher(nn.Module):
     None for a linear head 2D -> C or a width for the MLP 2D -> hidden -> C with ReLU (published
     "MLP 1024-512-C": hidden 512); the head is initialised from ``seed``. ``forward(rows)`` makes it
     usable as the head of :class:`kdgen.distill.teachers.EmbeddingTeacher` over a table of rows.
+
+    ``standardise`` puts a BatchNorm without affine parameters first in the head (batch statistics in
+    training, running ones in eval: an affine map, so Integrated Gradients stay complete): z's dimensions
+    differ little between classes when the CLIP's text tower has learned little (a compact CLIP after a
+    few steps gives class names with cosines near 1), and unstandardised the head then learns slowly
+    even from the exact class name. Not in the published MLP; the config says which.
     """
 
     def __init__(
@@ -291,6 +297,7 @@ class CrossmodalTeacher(nn.Module):
         tau: float = 0.005,
         hidden: int | None = None,
         seed: int = 0,
+        standardise: bool = False,
     ) -> None:
         super().__init__()
         if vocab.ndim != 2 or len(vocab) == 0:
@@ -305,6 +312,7 @@ class CrossmodalTeacher(nn.Module):
         self.dim = int(vocab.shape[1])
         self.num_classes = int(class_text.shape[0])
         self.hidden = hidden
+        self.standardise = bool(standardise)
         nouns = F.normalize(vocab.detach().float(), dim=1)
         self.vocab = nn.Parameter(nouns.clone())
         self.register_buffer("vocab0", nouns.clone())
@@ -312,13 +320,15 @@ class CrossmodalTeacher(nn.Module):
         with torch.random.fork_rng(devices=[]):
             torch.manual_seed(seed)
             width = 2 * self.dim
+            layers: list[nn.Module] = [nn.BatchNorm1d(width, affine=False)] if standardise else []
             if hidden is None:
-                self.head: nn.Module = nn.Linear(width, self.num_classes)
+                layers.append(nn.Linear(width, self.num_classes))
             else:
-                self.head = nn.Sequential(nn.Linear(width, hidden), nn.ReLU(), nn.Linear(hidden, self.num_classes))
+                layers += [nn.Linear(width, hidden), nn.ReLU(), nn.Linear(hidden, self.num_classes)]
+            self.head: nn.Module = layers[0] if len(layers) == 1 else nn.Sequential(*layers)
 
     def extra_repr(self) -> str:
-        return f"dim={self.dim}, nouns={len(self.vocab)}, classes={self.num_classes}, tau={self.tau}, hidden={self.hidden}"
+        return f"dim={self.dim}, nouns={len(self.vocab)}, classes={self.num_classes}, tau={self.tau}, hidden={self.hidden}, standardise={self.standardise}"
 
     def text(self, rows: torch.Tensor) -> torch.Tensor:
         """The text half (N, D): relaxed_text(v, vocab, tau) where relaxed_flag, else g."""

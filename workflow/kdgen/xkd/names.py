@@ -9,11 +9,12 @@ from pathlib import Path
 #: The compact CLIP kdgen registers with open_clip and pretrains itself (see :mod:`kdgen.xkd.clip`).
 COMPACT_CLIP = "kdgen-compact-clip-rn"
 
-#: Where a user with the network gets OpenAI's ViT-B-32 weights as one local file.
+#: Where a user with the network gets OpenAI's ViT-B-32 weights as one local file (OpenAI's weights were
+#: trained with QuickGELU: the -quickgelu architecture, which the plain name's state dict cannot tell apart).
 WEIGHTS_HINT = (
     "on a machine with the network, save them once with open_clip, e.g. python -c \"import open_clip, torch; "
-    "m = open_clip.create_model('ViT-B-32', pretrained='openai'); torch.save(m.state_dict(), 'ViT-B-32-openai.pt')\", "
-    "and give that file's path"
+    "m = open_clip.create_model('ViT-B-32-quickgelu', pretrained='openai'); torch.save(m.state_dict(), 'ViT-B-32-openai.pt')\", "
+    "then give that file's path with clip.arch: ViT-B-32-quickgelu"
 )
 
 

@@ -80,7 +80,7 @@ def teacher_rows(emb: Embeddings, ids: np.ndarray, arm: str, seed: int) -> tuple
     return arm_inputs(parse_arm(arm), v, y, i, torch.from_numpy(emb.class_text).float(), seed), y, i
 
 
-def crossmodal_meta(arm: str, seed: int, teacher: CrossmodalTeacher, settings: dict[str, Any]) -> dict[str, Any]:
+def crossmodal_meta(arm: str, seed: int, teacher: CrossmodalTeacher) -> dict[str, Any]:
     """What a T_x checkpoint records beside its weights, enough to rebuild it (:func:`load_crossmodal`)."""
     return {
         "kind": "crossmodal",
@@ -90,7 +90,8 @@ def crossmodal_meta(arm: str, seed: int, teacher: CrossmodalTeacher, settings: d
         "vocab_size": int(teacher.vocab.shape[0]),
         "num_classes": int(teacher.class_text.shape[0]),
         "tau": float(teacher.tau),
-        "hidden": settings.get("hidden"),
+        "hidden": teacher.hidden,
+        "standardise": teacher.standardise,
     }
 
 
@@ -105,7 +106,7 @@ def load_crossmodal(path: str | os.PathLike[str]) -> tuple[CrossmodalTeacher, di
         if meta.get("kind") != "crossmodal":
             raise ValueError("its meta says it is not a crossmodal teacher")
         d, m, c = meta["dim"], meta["vocab_size"], meta["num_classes"]
-        model = CrossmodalTeacher(torch.ones(m, d), torch.ones(c, d), meta["tau"], meta["hidden"])
+        model = CrossmodalTeacher(torch.ones(m, d), torch.ones(c, d), meta["tau"], meta["hidden"], standardise=meta.get("standardise", False))
         model.load_state_dict(ckpt["model"])
     except Exception as exc:
         raise TeacherError(
