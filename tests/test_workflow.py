@@ -45,6 +45,15 @@ def classifier_run_dirs(config: dict) -> list[str]:
             for seed in lfkd.get("student_seeds", [0]):
                 run = (ds, subsets.get("student_subset", "full"), lfkd.get("student_arch", "resnet8"), aug, seed)
                 runs += [run] * (run not in runs)
+    xkd = config.get("xkd", {})
+    for ds, subsets in xkd.get("datasets", {}).items():
+        pool = xkd.get("teacher_seeds", [0, 1, 2])
+        for seed in xkd.get("seeds", [0]):
+            for k, aug in enumerate(("weak", "strong")):  # T_m, rotating with the student's seed
+                run = (ds, subsets.get("teacher_subset", "full"), xkd.get("teacher_arch", "resnet8"), aug, pool[(seed + k) % len(pool)])
+                runs += [run] * (run not in runs)
+            run = (ds, subsets.get("student_subset", "full"), xkd.get("student_arch", "resnet8"), xkd.get("student_aug", "strong"), seed)
+            runs += [run] * (run not in runs)  # the no-KD student
     return ["results/train/{}/{}/{}/{}/seed-{}".format(*run) for run in runs]
 
 
@@ -60,6 +69,13 @@ def student_run_dirs(config: dict) -> list[str]:
         for ds, subsets in lfkd.get("datasets", {}).items()
         for name in lfkd["configs"]
         for seed in lfkd.get("student_seeds", [0])
+    ] + [
+        f"results/distill/{ds}/{subsets.get('student_subset', 'full')}/{xkd.get('student_arch', 'resnet8')}/"
+        f"{xkd.get('student_aug', 'strong')}/kd/{name}/seed-{seed}"
+        for xkd in [config.get("xkd", {})]
+        for ds, subsets in xkd.get("datasets", {}).items()
+        for name in ["Tm", *[f"Tm_Tx_{arm}" for arm in xkd.get("students", ["exact", "relaxed"])]]
+        for seed in xkd.get("seeds", [0])
     ]
 
 
@@ -94,6 +110,14 @@ def expected_targets(config: dict) -> list[str]:
         targets += [f"results/lfkd/tables/{t}.{ext}" for t in ("configs", "teachers") for ext in ("csv", "md")]
         for fig in ("iou_vs_strength", "overfitting_vs_iou", "fidelity_vs_top1", *[f"attention_grid_{ds}" for ds in lfkd["datasets"]]):
             targets += [f"results/lfkd/figures/{fig}.{ext}" for ext in ("png", "pdf")]
+    xkd = config.get("xkd", {})
+    if xkd.get("datasets"):
+        for name in ("main", "leakage", "mix_sweep", "noise_sweep"):
+            targets += [f"results/xkd/tables/{name}.{ext}" for ext in ("csv", "md")] + [f"results/xkd/figures/{name}.{ext}" for ext in ("png", "pdf")]
+        for ds in xkd["datasets"]:
+            targets += [f"results/xkd/tables/vocabulary_{ds}.{ext}" for ext in ("csv", "md")]
+            targets += [f"results/xkd/figures/{f}_{ds}.{ext}" for f in ("vocabulary", "retrievals", "clip") for ext in ("png", "pdf")]
+        targets += [f"results/reference/xkd_paper_fit.{ext}" for ext in ("csv", "md")]
     if config.get("classifiers") or student_run_dirs(config):
         targets += ["results/train/tables/classifiers.csv", "results/train/tables/classifiers.md"]
     return targets
@@ -278,6 +302,44 @@ def test_smoke_config_measures_every_lfkd_model(repo, smoke_run):
         assert maps["images"].shape[0] == lfkd["grid_images"] and "student/T1w_T2w_Sw/seed-0/cam_sum" in maps.files
         assert maps["student/T1w_T2w_Sw/seed-0/gradcam"].shape == (lfkd["grid_images"], 16, 16)
     assert (smoke_run / "results/logs/lfkd/digits/measures.log").is_file()
+
+
+def test_smoke_config_builds_every_xkd_leaf_and_shows_the_leak(repo, smoke_run):
+    """The xkd branch of the smoke config: the compact CLIP, embeddings by id, the vocabulary, every T_x arm,
+    the students with T_x as their third teacher; the exact class name leaks the label (T_x top-1 100%)."""
+    config = yaml.safe_load((repo / "configs" / "smoke.yaml").read_text())
+    xkd, base = config["xkd"], smoke_run / "results/xkd/shapes"
+    with np.load(base / "clip/embeddings.npz") as z:
+        assert z["image"].shape[0] == 100 and np.allclose(np.linalg.norm(z["image"], axis=1), 1, atol=1e-5)
+        assert z["class_text"].shape == (4, z["image"].shape[1]) and list(z["class_names"]) == ["triangle", "square", "circle", "ellipse"]
+        assert (z["ids"] == np.arange(100)).all()
+    captions = pd.read_csv(base / "clip/captions.csv")
+    assert len(captions) == 100 and set(captions["split"]) == {"train", "val", "test"}
+    assert captions.loc[captions["label"] == 0, "caption"].str.contains("triangle").all()
+    retrieval = json.loads((base / "clip/retrieval.json").read_text())
+    assert retrieval["n_pairs"] == 20 and 0 <= retrieval["i2t_r1"] <= 100
+    teachers = pd.read_csv(base / "teachers.csv")
+    arms = ["exact", "relaxed", *[f"mix{x}" for x in xkd["arms"]["mix"]], *[f"noise{p}" for p in xkd["arms"]["noise"]]]
+    assert sorted(teachers["arm"]) == sorted(arms)
+    exact = teachers.set_index("arm").loc["exact"]
+    assert exact["test_top1"] == 100.0  # the label leaks through the class name
+    assert teachers["image_share"].between(0, 1).all() and (teachers["ig_delta"] < 0.01).all()  # IG is complete
+    students = pd.read_csv(base / "students.csv", keep_default_na=False)
+    assert sorted(students["student"]) == ["Tm", "Tm_Tx_exact", "Tm_Tx_relaxed", "noKD"]
+    listing = json.loads((smoke_run / "results/distill/shapes/size-40/tiny/strong/kd/Tm_Tx_relaxed/seed-0/teachers.json").read_text())
+    assert [t["name"] for t in listing["teachers"]] == ["T1", "T2", "T3"]
+    assert listing["teachers"][2]["crossmodal"] == "relaxed" and listing["teachers"][2]["checkpoint"] == "results/xkd/shapes/teachers/relaxed/seed-0/best.pt"
+    leakage = pd.read_csv(smoke_run / "results/xkd/tables/leakage.csv")
+    ours = leakage[leakage["source"] == "this run"].set_index("text")
+    assert ours.loc["exact", "tx_top1_mean"] == 100.0 and ours.loc["relaxed", "student_top1_mean"] >= 0
+    assert leakage["source"].str.startswith("paper").sum() == 4
+    mix = pd.read_csv(smoke_run / "results/xkd/tables/mix_sweep.csv")
+    assert mix["relaxed_percent"].tolist() == [0, 50, 100] and mix["image_share_mean"].notna().all()
+    vocabulary = pd.read_csv(smoke_run / "results/xkd/tables/vocabulary_shapes.csv")
+    assert vocabulary.groupby("cluster").size().max() <= xkd["vocabulary"]["per_cluster"]
+    assert vocabulary["cluster"].nunique() <= xkd["vocabulary"]["clusters"]
+    for log in ("clip_pretrain.log", "embed.log", "candidates.log", "vocabulary.log", "teacher_measures.log", "teachers/exact/seed-0.log"):
+        assert (smoke_run / "results/logs/xkd/shapes" / log).is_file(), log
 
 
 def test_rerun_is_a_no_op_and_a_report_can_be_built(repo, smoke_run):

@@ -11,7 +11,7 @@ import torch
 import yaml
 
 from kdgen.config import validate_config
-from kdgen.train.runs import check_runs, classifier_teachers, lfkd_pool, student_teachers, trained_classifier_runs, xkd_arms, xkd_students
+from kdgen.train.runs import check_runs, classifier_teachers, lfkd_baselines, lfkd_pool, xkd_baselines, student_teachers, trained_classifier_runs, xkd_arms, xkd_students
 
 
 @pytest.fixture()
@@ -34,11 +34,12 @@ def test_default_xkd_shares_the_lfkd_pool_and_names_its_runs(repo):
             assert crossmodal[0] == {"name": "T3", "crossmodal": s["name"].removeprefix("Tm_Tx_"), "dataset": "shapes", "seed": s["seeds"][0]}
     # teachers rotate with the student's seed, as in lfkd
     seeds = {s["seeds"][0]: [t["seed"] for t in classifier_teachers(s)] for s in students if s["name"] == "Tm"}
-    assert seeds == {0: [0, 1], 1: [1, 2]}
-    # the no-KD students are trained as classifiers, crossmodal teachers are not
+    assert seeds == {0: [0, 1], 1: [1, 2], 2: [2, 0]}
+    # the no-KD students are classifier runs (here lfkd's noKD_Sw runs), crossmodal teachers are not
     runs = trained_classifier_runs(config)
-    assert {"dataset": "shapes", "train_subset": "size-400", "arch": "resnet8", "aug": "strong", "seed": 1} in runs
-    assert all("crossmodal" not in r for r in runs)
+    assert xkd_baselines(config) == [{"dataset": "shapes", "train_subset": "size-400", "arch": "resnet8", "aug": "weak", "seed": s} for s in (0, 1, 2)]
+    assert all(r in runs for r in xkd_baselines(config)) and all("crossmodal" not in r for r in runs)
+    assert [r for r in lfkd_baselines(config) if r["dataset"] == "shapes"] == xkd_baselines(config)[:2]
 
 
 def test_arms_alias_the_ends_of_the_sweeps(smoke):
@@ -147,3 +148,32 @@ def test_the_paper_config_plans_through_the_slurm_profile(repo, tmp_path):
     jobs = proc.stdout.split("rule xkd_embed:")[1:]
     assert jobs and all("gpu=1" in job.split("\n\n")[0] for job in jobs)
     assert "results/xkd/tables/leakage.csv" in proc.stdout and "results/reference/xkd_paper_fit.csv" in proc.stdout
+
+
+def test_the_augmented_view_runs_the_clip_on_the_students_batch(tmp_path):
+    """xkd.view: augmented: T_x reads the CLIP embedding of the batch it is given (not the stored clean one),
+    with the arm's text drawn per id as for the clean view."""
+    from kdgen.xkd.clip import build_clip, encode_images
+    from kdgen.xkd.crossmodal import CrossmodalTeacher, arm_inputs, parse_arm
+    from kdgen.xkd.study import Embeddings, augmented_view_teacher, crossmodal_meta
+    from kdgen.train.classifier import save_outputs
+    from kdgen.train.trainer import TrainResult, atomic_torch_save
+
+    torch.manual_seed(0)
+    bundle = build_clip("kdgen-compact-clip-rn")
+    d, c, n = 64, 3, 6
+    class_text = torch.nn.functional.normalize(torch.randn(c, d), dim=1)
+    emb = Embeddings(np.arange(n), np.zeros((n, d), np.float32), np.arange(n) % c, class_text.numpy(), ["a", "b", "c"])
+    model = CrossmodalTeacher(torch.nn.functional.normalize(torch.randn(4, d), dim=1), class_text, 0.05, 8, seed=1)
+    atomic_torch_save({"model": model.state_dict()}, tmp_path / "state" / "best.pt")
+    result = TrainResult([{"epoch": 1, "val_top1": 0.0}], 1, 0.0, 0)
+    paths = [tmp_path / f for f in ("best.pt", "last.pt", "metrics.csv")]
+    save_outputs(model, result, crossmodal_meta("mix50", 2, model), tmp_path / "state", *paths)
+    teacher = augmented_view_teacher(paths[0], emb, bundle, num_classes=c).eval()
+    images = torch.randint(0, 256, (3, 3, 16, 16), dtype=torch.uint8)
+    ids = torch.tensor([4, 0, 2])
+    with torch.no_grad():
+        got = teacher(images.float() / 255, ids)
+        v = encode_images(bundle, images)
+        want = model.eval()(arm_inputs(parse_arm("mix50"), v, ids % c, ids, class_text, 2))
+    assert torch.allclose(got, want, atol=1e-5)

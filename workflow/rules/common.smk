@@ -294,6 +294,8 @@ def distill_inputs(wildcards):
     inputs = {**training_inputs(wildcards), "teachers": [teacher_checkpoint(t) for t in teachers]}
     if any("crossmodal" in t for t in teachers):
         inputs["embeddings"] = f"{XKD}/{{dataset}}/clip/embeddings.npz".format(dataset=wildcards.dataset)
+        if config["xkd"]["view"] == "augmented" and config["clip"]["weights"] is None:
+            inputs["clip"] = f"{XKD_CLIP}/best.pt".format(dataset=wildcards.dataset)
     return inputs
 
 

@@ -35,6 +35,8 @@ rule distill_student:
         method=distill_method,
         teachers=distill_teachers,
         state_dir=student_resume_dir,
+        xkd_view=config["xkd"]["view"],
+        clip=config["clip"],
     script:
         "../scripts/distill_student.py"
 

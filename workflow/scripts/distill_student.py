@@ -17,10 +17,15 @@ with logged(snakemake.log[0]) as log:
     paths = dict(zip([t["name"] for t in p.teachers], snakemake.input.teachers))
     teachers = {}
     for t in p.teachers:
-        if "crossmodal" in t:  # the xkd study's T_x: a head over the clean view's CLIP embedding, looked up by id
-            from kdgen.xkd.study import crossmodal_teacher, load_embeddings
+        if "crossmodal" in t:  # the xkd study's T_x over the clean view's CLIP embedding (by id) or the augmented view's
+            from kdgen.xkd.study import augmented_view_teacher, clip_bundle, crossmodal_teacher, load_embeddings
 
-            teachers[t["name"]] = crossmodal_teacher(paths[t["name"]], load_embeddings(snakemake.input.embeddings), data.num_classes)
+            emb = load_embeddings(snakemake.input.embeddings)
+            if p.xkd_view == "augmented":
+                bundle = clip_bundle(p.clip, snakemake.input.get("clip"), p.device)
+                teachers[t["name"]] = augmented_view_teacher(paths[t["name"]], emb, bundle, data.num_classes)
+            else:
+                teachers[t["name"]] = crossmodal_teacher(paths[t["name"]], emb, data.num_classes)
         else:
             teachers[t["name"]] = ClassifierTeacher.from_checkpoint(paths[t["name"]], data.num_classes)
     listing = [{**t, "checkpoint": paths[t["name"]], "sha256": file_sha256(paths[t["name"]])} for t in p.teachers]

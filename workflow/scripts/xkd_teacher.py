@@ -25,7 +25,7 @@ with logged(snakemake.log[0]) as log:
     cfg = TrainConfig(
         epochs=t["epochs"], batch_size=t["batch_size"], eval_batch_size=2048, optimizer="adamw", lr=t["lr"],
         weight_decay=t["weight_decay"], schedule="cosine", warmup_epochs=0, seed=seed, device=p.device,
-        precision=p.precision, inputs="features",
+        precision=p.precision, inputs="features", selection="top1_loss",
     )
     method = CrossmodalLoss(t["hierarchical"], t["regulariser"])
     log.info("T_x %s seed %d: %d train, %d val rows of width %d, vocabulary of %d nouns; %s", w.arm, seed, len(train_rows), len(val_rows), train_rows.shape[1], len(vocab), model)

@@ -74,6 +74,7 @@ class TrainConfig:
     precision: str = "fp32"  # fp32 | bf16
     teacher_mode: str = "eval"  # eval | train (the teachers' BatchNorm mode during training)
     inputs: str = "images"  # images (uint8, scaled to [0, 1]) | features (float rows, used as they are)
+    selection: str = "top1"  # the best checkpoint: top1 (the first epoch of the highest val top-1) | top1_loss (ties: lower val loss)
 
 
 @dataclass(frozen=True)
@@ -391,7 +392,9 @@ def fit(
     state_path, best_path = state_dir / "state.pt", state_dir / "best.pt"
     history: list[dict[str, float]] = []
     timing: list[dict[str, float]] = []
-    start_epoch, best_top1, best_epoch = 0, -1.0, -1
+    start_epoch, best_top1, best_epoch, best_loss = 0, -1.0, -1, math.inf
+    if cfg.selection not in ("top1", "top1_loss"):
+        raise TrainingError(f"unknown selection {cfg.selection!r}; expected top1 or top1_loss")
     if state_path.is_file():
         state = load_checkpoint(state_path)
         if "identity" in state:
@@ -410,6 +413,7 @@ def fit(
             teachers[name].load_state_dict(teacher_state)  # train-mode teachers: their drifted statistics
         history, timing, start_epoch = state["history"], state["timing"], state["epoch"] + 1
         best_top1, best_epoch = state["best_val_top1"], state["best_epoch"]
+        best_loss = state.get("best_val_loss", math.inf)
         log(f"resuming after epoch {state['epoch'] + 1} of {cfg.epochs} from {state_path}")
 
     for epoch in range(start_epoch, cfg.epochs):
@@ -458,8 +462,11 @@ def fit(
         }
         history.append(row)
         timing.append({"epoch": epoch + 1, "seconds": time.perf_counter() - began})
-        if val["top1"] > best_top1:
-            best_top1, best_epoch = val["top1"], epoch + 1
+        # a model that reaches 100% val top-1 early (a crossmodal teacher told the class name) is selected by
+        # its val loss among the epochs of that top-1 with top1_loss, not at the first such epoch
+        tie = cfg.selection == "top1_loss" and val["top1"] == best_top1 and val["loss"] < best_loss
+        if val["top1"] > best_top1 or tie:
+            best_top1, best_epoch, best_loss = val["top1"], epoch + 1, val["loss"]
             atomic_torch_save({"model": model.state_dict(), "epoch": epoch + 1, "val_top1": val["top1"]}, best_path)
         atomic_torch_save(
             {
@@ -472,6 +479,7 @@ def fit(
                 "timing": timing,
                 "best_val_top1": best_top1,
                 "best_epoch": best_epoch,
+                "best_val_loss": best_loss,
                 "identity": identity,
             },
             state_path,

@@ -157,3 +157,33 @@ def clip_bundle(clip: dict[str, Any], checkpoint: str | os.PathLike[str] | None 
         raise ClipError(f"the pretrained compact CLIP {checkpoint} does not fit clip.arch = {clip['arch']!r} ({exc}); re-run xkd_clip_pretrain") from exc
     bundle.model.eval()
     return bundle
+
+
+class AugmentedViewTeacher(torch.nn.Module):
+    """T_x fed the CLIP embedding of the student's augmented view (``xkd.view: augmented``): the CLIP image
+    tower runs on every batch the student sees (CLIP's own preprocessing of the augmented images), the
+    arm's text is drawn as for the clean view (per id), and T_x's head reads the rows. The trainer guards
+    the CLIP like any teacher (frozen, eval mode)."""
+
+    def __init__(self, model: CrossmodalTeacher, meta: dict[str, Any], bundle: Any, emb: Embeddings) -> None:
+        super().__init__()
+        from kdgen.xkd.clip import clip_preprocess
+
+        self.model, self.clip, self.preprocess = model, bundle.model, clip_preprocess
+        self.arm, self.seed = parse_arm(meta["arm"]), int(meta["seed"])
+        self.image_size, self.mean, self.std = bundle.image_size, bundle.mean, bundle.std
+        self.emb = emb
+        self.register_buffer("class_text", torch.from_numpy(emb.class_text).float())
+
+    def forward(self, images: torch.Tensor, ids: torch.Tensor) -> torch.Tensor:
+        _, labels, ids = self.emb.take(ids.cpu().numpy())
+        v = torch.nn.functional.normalize(self.clip.encode_image(self.preprocess(images, self.image_size, self.mean, self.std)).float(), dim=-1)
+        return self.model(arm_inputs(self.arm, v, labels, ids, self.class_text, self.seed))
+
+
+def augmented_view_teacher(path: str | os.PathLike[str], emb: Embeddings, bundle: Any, num_classes: int | None = None) -> AugmentedViewTeacher:
+    """T_x as a distillation teacher that sees the student's augmented view through ``bundle``'s CLIP."""
+    model, meta = load_crossmodal(path)
+    if num_classes is not None and meta["num_classes"] != num_classes:
+        raise TeacherError(f"crossmodal teacher {path} predicts {meta['num_classes']} classes, the student's data has {num_classes}")
+    return AugmentedViewTeacher(model, meta, bundle, emb)
