@@ -334,7 +334,7 @@ def test_smoke_config_builds_every_xkd_leaf_and_shows_the_leak(repo, smoke_run):
     assert ours.loc["exact", "tx_top1_mean"] == 100.0 and ours.loc["relaxed", "student_top1_mean"] >= 0
     assert leakage["source"].str.startswith("paper").sum() == 4
     mix = pd.read_csv(smoke_run / "results/xkd/tables/mix_sweep.csv")
-    assert mix["relaxed_percent"].tolist() == [0, 50, 100] and mix["image_share_mean"].notna().all()
+    assert mix["relaxed_percent"].tolist() == [0, 100] and mix["image_share_mean"].notna().all()
     vocabulary = pd.read_csv(smoke_run / "results/xkd/tables/vocabulary_shapes.csv")
     assert vocabulary.groupby("cluster").size().max() <= xkd["vocabulary"]["per_cluster"]
     assert vocabulary["cluster"].nunique() <= xkd["vocabulary"]["clusters"]

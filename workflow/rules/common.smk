@@ -112,6 +112,7 @@ localrules:
     lfkd_figure_fidelity_vs_top1,
     lfkd_figure_attention_grid,
     lfkd,
+    xkd_nouns,
     xkd_vocabulary,
     xkd_table,
     xkd_figure,

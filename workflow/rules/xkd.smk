@@ -23,7 +23,7 @@ rule xkd_clip_pretrain:
         "results/benchmarks/xkd/{dataset}/clip_pretrain.tsv"
     conda:
         "../../envs/kdgen.yaml"
-    threads: 2
+    threads: 1  # beside another one-thread job on a 2-core machine (the SLURM profile sets 2)
     resources:
         gpu=gpu_count,
         mem_mb=heavy_mem_mb,
@@ -51,7 +51,7 @@ rule xkd_embed:
         "results/benchmarks/xkd/{dataset}/embed.tsv"
     conda:
         "../../envs/kdgen.yaml"
-    threads: 2
+    threads: 1
     resources:
         gpu=gpu_count,
     params:
@@ -61,12 +61,30 @@ rule xkd_embed:
         "../scripts/xkd_embed.py"
 
 
+rule xkd_nouns:
+    """The vocabulary's candidate nouns from WordNet (tac: the classes' neighbourhood, a subtree or every noun,
+    capped; wordnet_tree: each class's synonyms, hypernyms and hyponyms); runs beside the CLIP's pretraining."""
+    input:
+        unpack(xkd_dataset_inputs),
+        wordnet="results/wordnet/provenance.json",
+    output:
+        f"{XKD}/{{dataset}}/vocabulary/nouns.csv",
+    log:
+        "results/logs/xkd/{dataset}/nouns.log",
+    conda:
+        "../../envs/kdgen.yaml"
+    params:
+        vocabulary=config["xkd"]["vocabulary"],
+        nltk_data="results/wordnet/nltk_data",
+    script:
+        "../scripts/xkd_nouns.py"
+
+
 rule xkd_candidates:
-    """The vocabulary's candidate nouns (tac: the classes' WordNet neighbourhood, a subtree or every noun, capped;
-    wordnet_tree: each class's synonyms, hypernyms and hyponyms) with their template-averaged text embeddings."""
+    """The template-averaged CLIP text embeddings of the candidate nouns, computed once."""
     input:
         unpack(xkd_clip_inputs),
-        wordnet="results/wordnet/provenance.json",
+        nouns=f"{XKD}/{{dataset}}/vocabulary/nouns.csv",
     output:
         f"{XKD}/{{dataset}}/vocabulary/candidates.npz",
     log:
@@ -75,14 +93,12 @@ rule xkd_candidates:
         "results/benchmarks/xkd/{dataset}/candidates.tsv"
     conda:
         "../../envs/kdgen.yaml"
-    threads: 2
+    threads: 1
     resources:
         gpu=gpu_count,
     params:
         clip=config["clip"],
-        vocabulary=config["xkd"]["vocabulary"],
         device=config["device"],
-        nltk_data="results/wordnet/nltk_data",
     script:
         "../scripts/xkd_candidates.py"
 
@@ -161,7 +177,7 @@ rule xkd_teacher_measures:
         "results/benchmarks/xkd/{dataset}/teacher_measures.tsv"
     conda:
         "../../envs/kdgen.yaml"
-    threads: 2
+    threads: 1
     params:
         runs=lambda w: xkd_teacher_runs(w.dataset),
         ig_steps=config["xkd"]["ig_steps"],
@@ -182,7 +198,7 @@ rule xkd_student_measures:
         "results/logs/xkd/{dataset}/student_measures.log",
     conda:
         "../../envs/kdgen.yaml"
-    threads: 2
+    threads: 1
     resources:
         gpu=gpu_count,
     params:

@@ -4,14 +4,11 @@ import json
 
 import numpy as np
 import pandas as pd
-import torch
 
 from kdgen.data.store import load_dataset
 from kdgen.plots import xkd as plots
 from kdgen.plots.style import save_figure
 from kdgen.runtime import logged
-from kdgen.train.trainer import derive_seed
-from kdgen.xkd.study import load_embeddings, split_ids
 
 ROWS = 16  # clusters (or test images) drawn at most
 
@@ -32,7 +29,12 @@ with logged(snakemake.log[0]) as log:
                 for c in sorted(largest)
             ]
             fig = plots.vocabulary_figure(clusters)
-        else:  # retrievals: seeded test images, their nearest vocabulary nouns
+        else:  # retrievals: seeded test images, their nearest vocabulary nouns (only this figure needs torch)
+            import torch
+
+            from kdgen.train.trainer import derive_seed
+            from kdgen.xkd.study import load_embeddings, split_ids
+
             emb = load_embeddings(inp.embeddings)
             test = split_ids(inp.splits, "test")
             pick = np.sort(np.random.default_rng(derive_seed(p.seed, 12)).permutation(test)[:ROWS])

@@ -37,6 +37,7 @@ from kdgen.metrics.agreement import (
     top1,
 )
 from kdgen.metrics.attention import attention_masks, cam, coverage, gradcam, pooled_iou
+from kdgen.plots.tables import mean_std, readable  # noqa: F401 - the lfkd tables' helpers, torch-free
 from kdgen.train.trainer import predict_logits
 
 ATTENTION_METHODS = ("cam_sum", "cam_pred", "gradcam")
@@ -199,19 +200,6 @@ def teacher_pair_rows(pool: Mapping[tuple[str, int], Observation], methods: Sequ
     return rows
 
 
-def mean_std(frame: pd.DataFrame, by: Sequence[str], columns: Sequence[str]) -> pd.DataFrame:
-    """Per group of ``by``: ``n`` and each column's mean and sample standard deviation (``<col>_std``, NaN
-    for a single value); groups in order of appearance."""
-    grouped = frame.groupby(list(by), sort=False)
-    mean, std = grouped[list(columns)].mean(), grouped[list(columns)].std(ddof=1)
-    out = mean.copy()
-    for c in columns:
-        out[f"{c}_std"] = std[c]
-    out.insert(0, "n", grouped.size())
-    ordered = ["n", *[x for c in columns for x in (c, f"{c}_std")]]
-    return out[ordered].reset_index()
-
-
 def strength_order(aug: str) -> tuple[int, int]:
     """A sort key for the pool's augmentations: weak, strong, then the ladder by level."""
     if aug.startswith("ladder-"):
@@ -262,16 +250,3 @@ def grid_rows(models: Sequence[Mapping[str, Any]]) -> list[str]:
             rows.append(f"{m['config']} T{k}:{aug}/seed-{seed}|teacher/{aug}/seed-{seed}")
         rows.append(f"{m['config']} student/seed-{m['seed']}|student/{m['config']}/seed-{m['seed']}")
     return rows
-
-
-def readable(table: pd.DataFrame, keys: Sequence[str], columns: Sequence[str], digits: int = 2) -> pd.DataFrame:
-    """``keys`` and each of ``columns`` as one ``mean ± std`` text column (the std left out where it is
-    NaN or the column has none): the Markdown view of a wide mean/std table."""
-    out = table[list(keys)].copy()
-    for c in columns:
-        std = table[f"{c}_std"] if f"{c}_std" in table else pd.Series(np.nan, index=table.index)
-        out[c] = [
-            "" if pd.isna(m) else (f"{m:.{digits}f}" if pd.isna(s) else f"{m:.{digits}f} ± {s:.{digits}f}")
-            for m, s in zip(table[c], std)
-        ]
-    return out

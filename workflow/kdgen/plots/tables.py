@@ -93,3 +93,29 @@ def classifier_table(runs: pd.DataFrame) -> pd.DataFrame:
     numeric = [c for c in table.columns if c.endswith(("_mean", "_std"))]
     table[numeric] = table[numeric].fillna(0.0).round(2)  # std of a single seed is reported as 0
     return table
+
+
+def mean_std(frame: pd.DataFrame, by: Sequence[str], columns: Sequence[str]) -> pd.DataFrame:
+    """Per group of ``by``: ``n`` and each column's mean and sample standard deviation (``<col>_std``, NaN
+    for a single value); groups in order of appearance."""
+    grouped = frame.groupby(list(by), sort=False)
+    mean, std = grouped[list(columns)].mean(), grouped[list(columns)].std(ddof=1)
+    out = mean.copy()
+    for c in columns:
+        out[f"{c}_std"] = std[c]
+    out.insert(0, "n", grouped.size())
+    ordered = ["n", *[x for c in columns for x in (c, f"{c}_std")]]
+    return out[ordered].reset_index()
+
+
+def readable(table: pd.DataFrame, keys: Sequence[str], columns: Sequence[str], digits: int = 2) -> pd.DataFrame:
+    """``keys`` and each of ``columns`` as one ``mean ± std`` text column (the std left out where it is
+    NaN or the column has none): the Markdown view of a wide mean/std table."""
+    out = table[list(keys)].copy()
+    for c in columns:
+        std = table[f"{c}_std"] if f"{c}_std" in table else pd.Series(np.nan, index=table.index)
+        out[c] = [
+            "" if pd.isna(m) else (f"{m:.{digits}f}" if pd.isna(s) else f"{m:.{digits}f} ± {s:.{digits}f}")
+            for m, s in zip(table[c], std)
+        ]
+    return out

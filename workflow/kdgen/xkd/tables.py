@@ -25,7 +25,7 @@ from collections.abc import Mapping, Sequence
 import numpy as np
 import pandas as pd
 
-from kdgen.distill.lfkd import mean_std, readable
+from kdgen.plots.tables import mean_std, readable
 
 THIS_RUN = "this run"
 AXES = ("relaxed_percent", "noise_percent")
