@@ -139,7 +139,7 @@ def _teacher_on(config, name, spec, student="digits", subset="full"):
         (lambda c: c["classifiers"][0].update(aug="randaugment-2-31"), "classifiers[0].aug = 'randaugment-2-31': RandAugment magnitude must be 0..30"),
         (lambda c: c["classifiers"][0].update(arch="wrn_15_2"), "classifiers[0].arch = 'wrn_15_2': WRN depth must be 6n+4"),
         (lambda c: c["classifiers"][1].update(subset="size-999"), "classifiers[1].subset = 'size-999': not a subset of dataset 'shapes'"),
-        (lambda c: c["datasets"]["shapes"].update(ladder=[12, 65]), "datasets.shapes.ladder = [12, 65]: sizes [65] exceed the 64 images"),
+        (lambda c: c["datasets"]["shapes"].update(ladder=[12, 40, 65]), "datasets.shapes.ladder = [12, 40, 65]: sizes [65] exceed the 64 images"),
         (lambda c: c["ganrep"].update(sizes=[24, 70]), "ganrep.sizes = [24, 70]: sizes [70] exceed the 64 images of the train split of 'shapes'"),
         (lambda c: c["ganrep"].update(fid_classifier="resnet9"), "ganrep.fid_classifier = 'resnet9': unknown architecture"),
         # distillation: a teacher that cannot be built, or not for this student
@@ -254,7 +254,7 @@ def _smoke(repo):
 def test_distill_block_defaults_and_free_student_names(repo):
     from kdgen.train.runs import check_runs, student_runs, student_teachers, trained_classifier_runs
 
-    config = validate_config({k: v for k, v in _smoke(repo).items() if k != "lfkd"})  # distill.students alone
+    config = validate_config({k: v for k, v in _smoke(repo).items() if k not in ("lfkd", "xkd")})  # distill.students alone
     d = config["distill"]
     assert (d["alpha"], d["beta"], d["temperature"], d["teacher_mode"]) == (0.6, 0.4, 3, "eval")
     student = d["students"][0]
