@@ -154,7 +154,6 @@ rule xkd_teacher:
         gpu=gpu_count,
     params:
         teacher=config["xkd"]["teacher"],
-        noise_mode=config["xkd"]["arms"]["noise_mode"],
         device=config["device"],
         precision=config["precision"],
         state_dir=lambda w: f"{XKD_TEACHER}/.resume".format(**w),
