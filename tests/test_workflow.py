@@ -328,7 +328,9 @@ def test_smoke_config_builds_every_xkd_leaf_and_shows_the_leak(repo, smoke_run):
     assert sorted(teachers["arm"]) == sorted(arms)
     exact = teachers.set_index("arm").loc["exact"]
     assert exact["test_top1"] == 100.0  # the label leaks through the class name
-    assert teachers["image_share"].between(0, 1).all() and (teachers["ig_delta"] < 0.01).all()  # IG is complete
+    # IG is complete: attributions sum to the logit difference (within 5% here, where a T_x trained for 60 steps
+    # has logit differences near zero; tests/test_xkd_crossmodal.py checks 1% on a trained head, the default 0.1%)
+    assert teachers["image_share"].between(0, 1).all() and (teachers["ig_delta"] < 0.05).all()
     students = pd.read_csv(base / "students.csv", keep_default_na=False)
     assert sorted(students["student"]) == ["Tm", "Tm_Tx_exact", "Tm_Tx_relaxed", "noKD"]
     listing = json.loads((smoke_run / "results/distill/shapes/size-40/tiny/strong/kd/Tm_Tx_relaxed/seed-0/teachers.json").read_text())
