@@ -168,9 +168,9 @@ def leakage_figure(leakage_table: pd.DataFrame) -> Figure:
         ax.set_ylabel(ylabel)
         if measure == "student_top1" and not this["student_top1_mean"].notna().any():
             ax.text(0.25, 0.5, "no T_m + T_x\nstudents in this run", transform=ax.transAxes, ha="center", fontsize=7)
-    axes[0].set_title("Is the exact class name a leak? T_x accuracy")
-    axes[1].set_title("T_x confidence (lower entropy: more certain)")
-    axes[2].set_title("What the student gains")
+    axes[0].set_title("T_x accuracy (a leak: 100%)")
+    axes[1].set_title("T_x entropy (lower: more certain)")
+    axes[2].set_title("Student of T_m + T_x")
     handles, names = axes[0].get_legend_handles_labels()
     order = sorted(range(len(names)), key=lambda i: not names[i].startswith("this run"))  # this run first
     fig.legend([handles[i] for i in order], [names[i] for i in order], loc="outside lower center", ncol=4, fontsize=7)
