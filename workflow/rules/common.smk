@@ -34,7 +34,6 @@ from kdgen.train.runs import (
     classifier_teachers,
     xkd_arms,
     xkd_baselines,
-    xkd_student_name,
     xkd_students,
 )
 

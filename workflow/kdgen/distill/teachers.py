@@ -23,6 +23,21 @@ class TeacherError(RuntimeError):
     """A teacher that cannot be built: an unreadable checkpoint, ids its table does not hold."""
 
 
+def index_ids(ids: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
+    """An index of a table's dataset-level ``ids`` (one per row): ``(sorted ids, row of each, duplicates)``;
+    a table whose ids repeat has a non-empty third value. Look batches up with :func:`lookup_ids`."""
+    sorted_ids, order = torch.sort(ids)
+    duplicates = sorted_ids[1:][sorted_ids[1:] == sorted_ids[:-1]].unique()
+    return sorted_ids, order, duplicates
+
+
+def lookup_ids(sorted_ids: torch.Tensor, order: torch.Tensor, ids: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+    """The table rows of dataset-level ``ids`` under an index of :func:`index_ids`, and a mask of the ids the
+    table does not hold (their rows are meaningless; callers raise their own error)."""
+    pos = torch.searchsorted(sorted_ids, ids).clamp_max(len(sorted_ids) - 1)
+    return order[pos], sorted_ids[pos] != ids
+
+
 class Teacher(nn.Module):
     """The teacher interface: ``teacher(images, ids) -> logits (N, K)``."""
 
@@ -87,8 +102,8 @@ class EmbeddingTeacher(Teacher):
         ids = torch.arange(len(embeddings)) if ids is None else torch.as_tensor(ids, dtype=torch.int64)
         if ids.shape != (len(embeddings),):
             raise TeacherError(f"ids has shape {tuple(ids.shape)}; expected one id per embedding row ({len(embeddings)},)")
-        sorted_ids, order = torch.sort(ids)
-        if len(sorted_ids) > 1 and bool((sorted_ids[1:] == sorted_ids[:-1]).any()):
+        sorted_ids, order, duplicates = index_ids(ids)
+        if len(duplicates):
             raise TeacherError("ids of an embedding table must be distinct")
         self.register_buffer("embeddings", embeddings.detach().float().clone())
         self.register_buffer("ids", ids.clone())
@@ -103,11 +118,10 @@ class EmbeddingTeacher(Teacher):
     def rows(self, ids: torch.Tensor) -> torch.Tensor:
         """The table rows of dataset-level ``ids``; ids the table does not hold are a :class:`TeacherError`."""
         ids = ids.to(self.sorted_ids.device, torch.int64)
-        pos = torch.searchsorted(self.sorted_ids, ids).clamp_max(len(self.sorted_ids) - 1)
-        missing = self.sorted_ids[pos] != ids
+        rows, missing = lookup_ids(self.sorted_ids, self.order, ids)
         if bool(missing.any()):
             raise TeacherError(f"the embedding table holds no row for ids {ids[missing][:10].tolist()}")
-        return self.order[pos]
+        return rows
 
     def forward(self, images: torch.Tensor, ids: torch.Tensor) -> torch.Tensor:
         return self.head(self.embeddings[self.rows(ids)])

@@ -468,19 +468,11 @@ def _xkd_problems(config: Mapping[str, Any], datasets: Mapping[str, Any]) -> lis
     xkd, clip = config.get("xkd", {}), config.get("clip", {})
     if not xkd.get("datasets"):
         return []
-    problems = []
+    problems = _study_dataset_problems("xkd", xkd, datasets, xkd["student_aug"])
     for name, subsets in xkd["datasets"].items():
         key = f"xkd.datasets.{name}"
         if name not in datasets:
-            problems.append(f"{key}: not a configured dataset; expected one of {sorted(datasets)}")
             continue
-        for role in ("teacher", "student"):
-            run = {"dataset": name, "subset": subsets[f"{role}_subset"], "arch": xkd[f"{role}_arch"], "aug": xkd["student_aug"]}
-            found = _run_problems(key, run, datasets)
-            problems += [
-                p.replace(f"{key}.subset", f"{key}.{role}_subset").replace(f"{key}.arch", f"xkd.{role}_arch").replace(f"{key}.aug", "xkd.student_aug")
-                for p in found
-            ]
         if clip.get("weights") is None and datasets[name]["source"] != "synthetic":
             problems.append(
                 f"{key}: the compact CLIP (clip.weights: null) is pretrained on captions written from the classes' WordNet synsets, "
@@ -494,7 +486,6 @@ def _xkd_problems(config: Mapping[str, Any], datasets: Mapping[str, Any]) -> lis
                 f"xkd.vocabulary.clusters = {k}: more clusters than the {images} training images of {name!r} "
                 f"({subsets['teacher_subset']}); use at most {images}"
             )
-    problems = list(dict.fromkeys(problems))  # an architecture problem is found once per dataset
     problem = clip_arch_problem(clip["arch"])
     if problem:
         problems.append(f"clip.arch = {clip['arch']!r}: {problem}")
@@ -509,22 +500,31 @@ def _xkd_problems(config: Mapping[str, Any], datasets: Mapping[str, Any]) -> lis
     return problems
 
 
-def _lfkd_problems(lfkd: Mapping[str, Any], datasets: Mapping[str, Any]) -> list[str]:
-    """Problems of the lfkd block: unknown datasets, subsets a dataset does not define, architectures and
-    ladder levels that cannot be built, an Affinity reference outside the teacher pool."""
+def _study_dataset_problems(study: str, block: Mapping[str, Any], datasets: Mapping[str, Any], aug: str = "none") -> list[str]:
+    """Problems of a study's ``datasets`` (lfkd, xkd): each one configured, and its teachers' and students'
+    subset and architecture (``<study>.teacher_arch``, ``student_arch``; with ``aug``, ``<study>.student_aug``)
+    buildable, each problem once."""
     problems = []
-    if not lfkd.get("datasets"):
-        return problems
-    for name, subsets in lfkd["datasets"].items():
-        key = f"lfkd.datasets.{name}"
+    for name, subsets in block["datasets"].items():
+        key = f"{study}.datasets.{name}"
         if name not in datasets:
             problems.append(f"{key}: not a configured dataset; expected one of {sorted(datasets)}")
             continue
         for role in ("teacher", "student"):
-            run = {"dataset": name, "subset": subsets[f"{role}_subset"], "arch": lfkd[f"{role}_arch"], "aug": "none"}
-            found = _run_problems(key, run, datasets)
-            problems += [p.replace(f"{key}.subset", f"{key}.{role}_subset").replace(f"{key}.arch", f"lfkd.{role}_arch") for p in found]
-    problems = list(dict.fromkeys(problems))  # an architecture problem is found once per dataset
+            run = {"dataset": name, "subset": subsets[f"{role}_subset"], "arch": block[f"{role}_arch"], "aug": aug}
+            problems += [
+                p.replace(f"{key}.subset", f"{key}.{role}_subset").replace(f"{key}.arch", f"{study}.{role}_arch").replace(f"{key}.aug", f"{study}.student_aug")
+                for p in _run_problems(key, run, datasets)
+            ]
+    return list(dict.fromkeys(problems))  # an architecture problem is found once per dataset
+
+
+def _lfkd_problems(lfkd: Mapping[str, Any], datasets: Mapping[str, Any]) -> list[str]:
+    """Problems of the lfkd block: unknown datasets, subsets a dataset does not define, architectures and
+    ladder levels that cannot be built, an Affinity reference outside the teacher pool."""
+    if not lfkd.get("datasets"):
+        return []
+    problems = _study_dataset_problems("lfkd", lfkd, datasets)
     for i, level in enumerate(lfkd["ladder"]):
         problem = policy_problem(level)
         if problem:

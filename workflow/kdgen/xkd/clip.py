@@ -57,6 +57,7 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
+from kdgen.distill.teachers import index_ids, lookup_ids
 from kdgen.runtime import atomic_torch_save
 from kdgen.train.trainer import BatchContext, tensor_digest
 from kdgen.xkd.names import COMPACT_CLIP, WEIGHTS_HINT
@@ -382,10 +383,9 @@ class ContrastiveCaptions:
         ids = torch.arange(len(tokens)) if ids is None else torch.as_tensor(ids, dtype=torch.int64)
         if ids.shape != (len(tokens),):
             raise ClipError(f"caption ids have shape {tuple(ids.shape)}; expected one id per caption row ({len(tokens)},)")
-        sorted_ids, order = torch.sort(ids)
-        if len(ids) > 1 and bool((sorted_ids[1:] == sorted_ids[:-1]).any()):
-            dup = sorted_ids[1:][sorted_ids[1:] == sorted_ids[:-1]]
-            raise ClipError(f"caption ids must be distinct; ids {dup.unique()[:10].tolist()} occur more than once")
+        sorted_ids, order, duplicates = index_ids(ids)
+        if len(duplicates):
+            raise ClipError(f"caption ids must be distinct; ids {duplicates[:10].tolist()} occur more than once")
         self.tokens, self.ids = tokens.cpu(), ids.cpu()
         self._sorted_ids, self._order = sorted_ids.cpu(), order.cpu()
         self.loss = open_clip.ClipLoss()
@@ -398,14 +398,13 @@ class ContrastiveCaptions:
         ids = torch.as_tensor(ids, dtype=torch.int64).cpu()
         if len(self._sorted_ids) == 0:
             raise ClipError("the caption table is empty; write captions for the training images first")
-        pos = torch.searchsorted(self._sorted_ids, ids).clamp_max(len(self._sorted_ids) - 1)
-        missing = self._sorted_ids[pos] != ids
+        rows, missing = lookup_ids(self._sorted_ids, self._order, ids)
         if bool(missing.any()):
             raise ClipError(
                 f"no caption for dataset ids {ids[missing][:10].tolist()} ({int(missing.sum())} of the batch's {len(ids)}); "
                 "the caption table must hold a row for every training image id"
             )
-        return self._order[pos]
+        return rows
 
     def __call__(
         self, model: ZeroShotClassifier, images: torch.Tensor, labels: torch.Tensor, context: BatchContext

@@ -17,7 +17,7 @@ from typing import Any
 import numpy as np
 import torch
 
-from kdgen.distill.teachers import EmbeddingTeacher, TeacherError
+from kdgen.distill.teachers import EmbeddingTeacher, TeacherError, lookup_ids
 from kdgen.runtime import atomic_path
 from kdgen.train.trainer import load_checkpoint
 from kdgen.xkd.crossmodal import CrossmodalTeacher, arm_inputs, parse_arm
@@ -40,12 +40,13 @@ class Embeddings:
 
     def take(self, ids: np.ndarray) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
         """(image embeddings, labels, ids) of dataset-level ``ids`` as tensors; ids the file lacks are an error."""
-        ids = np.asarray(ids, dtype=np.int64)
-        pos = np.searchsorted(self.ids, ids)
-        bad = (pos >= len(self.ids)) | (self.ids[np.minimum(pos, len(self.ids) - 1)] != ids)
-        if bad.any():
-            raise TeacherError(f"the embeddings hold no row for ids {ids[bad][:10].tolist()}; re-run xkd_embed for this dataset")
-        return torch.from_numpy(self.image[pos]).float(), torch.from_numpy(self.labels[pos]).long(), torch.from_numpy(ids)
+        ids = torch.as_tensor(np.asarray(ids, dtype=np.int64))
+        table = torch.from_numpy(self.ids)  # sorted by load_embeddings: row i holds id table[i]
+        pos, missing = lookup_ids(table, torch.arange(len(table)), ids)
+        if bool(missing.any()):
+            raise TeacherError(f"the embeddings hold no row for ids {ids[missing][:10].tolist()}; re-run xkd_embed for this dataset")
+        pos = pos.numpy()
+        return torch.from_numpy(self.image[pos]).float(), torch.from_numpy(self.labels[pos]).long(), ids
 
 
 def save_embeddings(path: str | os.PathLike[str], emb: Embeddings) -> None:
