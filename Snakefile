@@ -21,6 +21,7 @@ include: "workflow/rules/distill.smk"
 include: "workflow/rules/lfkd.smk"
 include: "workflow/rules/xkd.smk"
 include: "workflow/rules/ganrep.smk"
+include: "workflow/rules/gmaug.smk"
 include: "workflow/rules/report.smk"
 
 

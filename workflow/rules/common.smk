@@ -17,6 +17,7 @@ from kdgen.config import ConfigError, validate_config
 from kdgen.data.sources import check_real_sources
 from kdgen.models.names import ARCH_PATTERN
 from kdgen.train.policies import POLICY_PATTERN
+from kdgen.gmaug.plan import generator_seed, gmaug_arms, gmaug_problems, ssim_protocols
 from kdgen.train.runs import (
     all_students,
     check_runs,
@@ -42,7 +43,7 @@ try:
         config,
         source=", ".join(map(str, workflow.overwrite_configfiles)) or "config.yaml",
     )
-    _problems = check_real_sources(_validated["datasets"]) + check_runs(_validated)
+    _problems = check_real_sources(_validated["datasets"]) + check_runs(_validated) + gmaug_problems(_validated, _validated["datasets"])
     if _problems:
         raise ConfigError("config error:\n  - " + "\n  - ".join(_problems))
 except ConfigError as err:
@@ -72,6 +73,9 @@ wildcard_constraints:
     method=names_pattern(sorted({s["method"] for s in all_students(config)})),
     student=names_pattern(sorted({s["name"] for s in all_students(config)})),
     arm=names_pattern(xkd_arms(config)),
+    gm_generator=names_pattern(config["gmaug"]["generators"]),
+    gm_arm=names_pattern(gmaug_arms(config["gmaug"])),
+    gseed=r"[0-9]+",
 
 
 # Cheap rules run where snakemake runs, never waiting in a cluster queue; downloads run there too,
@@ -121,6 +125,14 @@ localrules:
     xkd_paper_fit,
     xkd,
     xkd_image_teachers,
+    gmaug_table,
+    gmaug_figure_gain,
+    gmaug_figure_samples,
+    gmaug_figure_learning_curves,
+    gmaug_figure_class_counts,
+    gmaug_paper_fit,
+    gmaug_paper_fit_figure,
+    gmaug,
     ganrep,
     built,
     all,
@@ -494,6 +506,93 @@ def xkd_targets():
     return targets
 
 
+GMAUG = "results/gmaug"
+GMAUG_GEN = "results/gmaug/{dataset}/generators/{gm_generator}/seed-{gseed}"
+GMAUG_CLS = "results/gmaug/{dataset}/classifiers/{gm_generator}/{gm_arm}/seed-{seed}"
+GMAUG_PAPER = os.path.join(KDGEN_ROOT, "reference", "gmaug_paper.csv")
+GMAUG_TABLES = ["gain", "ssim", "fit"]
+GMAUG_DATASET_FIGURES = ["samples", "learning_curves", "class_counts"]
+
+
+def gmaug_subset(dataset):
+    return config["gmaug"]["datasets"][dataset]["subset"]
+
+
+def gmaug_data_inputs(wildcards):
+    """A gmaug dataset's images, manifest, splits and its imbalanced subset (none for full)."""
+    inputs = xkd_dataset_inputs(wildcards)
+    subset = gmaug_subset(wildcards.dataset)
+    if subset != "full":
+        inputs["subset"] = f"results/data/{wildcards.dataset}/subsets/{subset}.npy"
+    return inputs
+
+
+def gmaug_original(dataset, seed):
+    """The folder of the original classifier (a train_classifier run on the imbalanced subset)."""
+    g = config["gmaug"]
+    return TRAIN.format(dataset=dataset, train_subset=gmaug_subset(dataset), arch=g["arch"], aug=g["aug"], seed=seed)
+
+
+def gmaug_candidates(dataset, generator, seed):
+    gseed = generator_seed(config["gmaug"], seed)
+    return f"{GMAUG_GEN}/candidates.npz".format(dataset=dataset, gm_generator=generator, gseed=gseed)
+
+
+def gmaug_classifier_inputs(wildcards):
+    """A re-balanced classifier's data, candidates and filtering classifiers: the original one (step 1, and
+    the random arm, which takes step 1's counts), and the step-1 one (step 2)."""
+    w = wildcards
+    inputs = {
+        **gmaug_data_inputs(w),
+        "candidates": gmaug_candidates(w.dataset, w.gm_generator, w.seed),
+        "original": f"{gmaug_original(w.dataset, w.seed)}/best.pt",
+    }
+    if w.gm_arm == "step2":
+        inputs["step1"] = f"{GMAUG_CLS}/best.pt".format(**{**dict(w.items()), "gm_arm": "step1"})
+    return inputs
+
+
+def gmaug_runs(dataset):
+    """Every classifier of a dataset: the original ones and the re-balanced ones, with their folders."""
+    g = config["gmaug"]
+    runs = [{"generator": "", "arm": "original", "seed": s, "dir": gmaug_original(dataset, s)} for s in g["seeds"]]
+    for gen in g["generators"]:
+        for arm in gmaug_arms(g):
+            for s in g["seeds"]:
+                d = GMAUG_CLS.format(dataset=dataset, gm_generator=gen, gm_arm=arm, seed=s)
+                runs.append({"generator": gen, "arm": arm, "seed": s, "dir": d})
+    return runs
+
+
+def gmaug_table_inputs(wildcards):
+    runs = [r for d in config["gmaug"]["datasets"] for r in gmaug_runs(d)]
+    rebalanced = [r for r in runs if r["arm"] != "original"]
+    return {
+        "ssim": [f"{GMAUG}/{d}/ssim.csv" for d in config["gmaug"]["datasets"]],
+        "metrics": [f"{r['dir']}/metrics.csv" for r in runs],
+        "test": [f"{r['dir']}/eval-test.json" for r in runs],
+        "classes": [f"{r['dir']}/classes.csv" for r in rebalanced],
+    }
+
+
+def gmaug_table_records(wildcards):
+    """The dataset, generator, arm and seed of each run, in the order of the table's inputs."""
+    return [{"dataset": d, **{k: r[k] for k in ("generator", "arm", "seed")}} for d in config["gmaug"]["datasets"] for r in gmaug_runs(d)]
+
+
+def gmaug_targets():
+    """The gmaug study's leaves: its tables and figures, per dataset the samples, learning curves and class
+    counts, and the published points re-fitted (none when gmaug.datasets is empty)."""
+    if not config["gmaug"]["datasets"]:
+        return []
+    targets = [f"{GMAUG}/tables/{t}.{ext}" for t in GMAUG_TABLES for ext in ("csv", "md")]
+    targets += [f"{GMAUG}/figures/gain_vs_ssim.{ext}" for ext in ("png", "pdf")]
+    for d in config["gmaug"]["datasets"]:
+        targets += [f"{GMAUG}/figures/{f}_{d}.{ext}" for f in GMAUG_DATASET_FIGURES for ext in ("png", "pdf")]
+    targets += [f"results/reference/gmaug_paper_fit.{ext}" for ext in ("csv", "md", "png", "pdf")]
+    return targets
+
+
 def on_gpu():
     return config["device"].startswith("cuda")
 
@@ -738,6 +837,7 @@ def all_targets():
         *lfkd_targets(),
         *xkd_targets(),
         *ganrep_targets(),
+        *gmaug_targets(),
         "results/config/resolved.yaml",
     ]
     return list(dict.fromkeys(targets))  # the classifier table is in two groups

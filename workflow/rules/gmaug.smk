@@ -1,0 +1,295 @@
+# gmaug: when do generative models help on imbalanced image data (Guo et al. 2023)? Per dataset: SSIM-supSubCls,
+# the original classifier on the imbalanced subset (a train_classifier run), class-conditional generators trained
+# on that subset and asked for candidates, classifiers retrained on the filtered, re-balanced set (steps and
+# ablations), and the gain against SSIM-supSubCls beside the published points.
+
+
+rule gmaug_ssim:
+    """SSIM_set of every super-class of a dataset's imbalanced subset (mean, standard error, pairs) and
+    SSIM-supSubCls (their max), under the authors' latest protocol and the configured one."""
+    input:
+        unpack(gmaug_data_inputs),
+    output:
+        f"{GMAUG}/{{dataset}}/ssim.csv",
+    log:
+        "results/logs/gmaug/{dataset}/ssim.log",
+    benchmark:
+        "results/benchmarks/gmaug/{dataset}/ssim.tsv"
+    conda:
+        "../../envs/kdgen.yaml"
+    threads: 1
+    params:
+        protocols=lambda w: ssim_protocols(config["gmaug"]),
+    script:
+        "../scripts/gmaug_ssim.py"
+
+
+rule gmaug_generate:
+    """Train a built-in class-conditional generator (cGAN or diffusion) on a dataset's imbalanced subset, then
+    draw oversample x the missing images of every class below its target as candidates; resumable."""
+    input:
+        unpack(gmaug_data_inputs),
+    output:
+        generator=f"{GMAUG_GEN}/generator.pt",
+        losses=f"{GMAUG_GEN}/losses.csv",
+        candidates=f"{GMAUG_GEN}/candidates.npz",
+    log:
+        "results/logs/gmaug/{dataset}/generators/{gm_generator}/seed-{gseed}/train.log",
+    benchmark:
+        "results/benchmarks/gmaug/{dataset}/generators/{gm_generator}/seed-{gseed}/train.tsv"
+    wildcard_constraints:
+        gm_generator=names_pattern([n for n, s in config["gmaug"]["generators"].items() if s["family"] != "external"]),
+    conda:
+        "../../envs/kdgen.yaml"
+    threads: 1
+    resources:
+        gpu=gpu_count,
+        mem_mb=heavy_mem_mb,
+        runtime=heavy_runtime,
+    params:
+        spec=lambda w: config["gmaug"]["generators"][w.gm_generator],
+        target=config["gmaug"]["target"],
+        oversample=config["gmaug"]["oversample"],
+        device=config["device"],
+        state_dir=lambda w: f"{GMAUG_GEN}/.resume".format(**w),
+    script:
+        "../scripts/gmaug_generate.py"
+
+
+rule gmaug_external:
+    """Read an external generator's class-labelled samples as a dataset's candidates (as many per class as a
+    built-in generator would draw)."""
+    input:
+        unpack(gmaug_data_inputs),
+        samples=lambda w: config["gmaug"]["generators"][w.gm_generator]["samples"].format(dataset=w.dataset, seed=w.gseed),
+    output:
+        candidates=f"{GMAUG_GEN}/candidates.npz",
+    log:
+        "results/logs/gmaug/{dataset}/generators/{gm_generator}/seed-{gseed}/external.log",
+    wildcard_constraints:
+        gm_generator=names_pattern([n for n, s in config["gmaug"]["generators"].items() if s["family"] == "external"]),
+    conda:
+        "../../envs/kdgen.yaml"
+    params:
+        target=config["gmaug"]["target"],
+        oversample=config["gmaug"]["oversample"],
+    script:
+        "../scripts/gmaug_external.py"
+
+
+rule gmaug_classifier:
+    """Re-balance a dataset's imbalanced subset with a generator's candidates (arm: step1, step2, no_filter,
+    random), record the training set (the source of every image) and the per-class counts and acceptance,
+    train a classifier on it through the classifier trainer, and evaluate its best checkpoint on test; resumable."""
+    input:
+        unpack(gmaug_classifier_inputs),
+    output:
+        best=f"{GMAUG_CLS}/best.pt",
+        last=f"{GMAUG_CLS}/last.pt",
+        metrics=f"{GMAUG_CLS}/metrics.csv",
+        timing=f"{GMAUG_CLS}/timing.csv",
+        selection=f"{GMAUG_CLS}/selection.npz",
+        classes=f"{GMAUG_CLS}/classes.csv",
+        test=f"{GMAUG_CLS}/eval-test.json",
+    log:
+        "results/logs/gmaug/{dataset}/classifiers/{gm_generator}/{gm_arm}/seed-{seed}/train.log",
+    benchmark:
+        "results/benchmarks/gmaug/{dataset}/classifiers/{gm_generator}/{gm_arm}/seed-{seed}/train.tsv"
+    conda:
+        "../../envs/kdgen.yaml"
+    threads: 1
+    resources:
+        gpu=gpu_count,
+        mem_mb=heavy_mem_mb,
+        runtime=heavy_runtime,
+    params:
+        gmaug=config["gmaug"],
+        training=config["training"],
+        device=config["device"],
+        precision=config["precision"],
+        weights=lambda w: config["models"]["weights"].get(config["gmaug"]["arch"]),
+        eval_batch_size=config["training"]["eval_batch_size"],
+        state_dir=lambda w: f"{GMAUG_CLS}/.resume".format(**w),
+    script:
+        "../scripts/gmaug_classifier.py"
+
+
+rule gmaug_table:
+    """A gmaug table: gain (per dataset, generator, arm: accuracies under both protocols, gain, counts,
+    acceptance; mean and std over seeds), ssim (per super-class, both protocols) or fit (gain = A exp(-k x)
+    per generator and protocol, both R^2, the published form)."""
+    input:
+        unpack(lambda w: gmaug_table_inputs(w) if w.table == "gain" else {"ssim": [f"{GMAUG}/{d}/ssim.csv" for d in config["gmaug"]["datasets"]]} if w.table == "ssim" else {"gain": f"{GMAUG}/tables/gain.csv"}),
+    output:
+        csv=report(
+            f"{GMAUG}/tables/{{table}}.csv",
+            caption="../report/gmaug_tables.rst",
+            category="gmaug",
+            subcategory="tables",
+            labels={"table": "{table}"},
+        ),
+        md=f"{GMAUG}/tables/{{table}}.md",
+    log:
+        "results/logs/gmaug/table_{table}.log",
+    wildcard_constraints:
+        table=names_pattern(GMAUG_TABLES),
+    conda:
+        "../../envs/kdgen.yaml"
+    params:
+        runs=lambda w: gmaug_table_records(w) if w.table == "gain" else [],
+        datasets=list(config["gmaug"]["datasets"]),
+        last_epochs=config["gmaug"]["last_epochs"],
+    script:
+        "../scripts/gmaug_table.py"
+
+
+rule gmaug_figure_gain:
+    """Figure: gain vs SSIM-supSubCls per generator with the fitted curves (this run), beside the published points
+    and their re-fitted curve."""
+    input:
+        gain=f"{GMAUG}/tables/gain.csv",
+        fit=f"{GMAUG}/tables/fit.csv",
+        paper=GMAUG_PAPER,
+        paper_fit="results/reference/gmaug_paper_fit.csv",
+    output:
+        png=report(
+            f"{GMAUG}/figures/gain_vs_ssim.png",
+            caption="../report/gmaug_gain_figure.rst",
+            category="gmaug",
+            subcategory="figures",
+        ),
+        pdf=f"{GMAUG}/figures/gain_vs_ssim.pdf",
+    log:
+        "results/logs/gmaug/figure_gain_vs_ssim.log",
+    conda:
+        "../../envs/kdgen.yaml"
+    script:
+        "../scripts/gmaug_figure_gain.py"
+
+
+rule gmaug_figure_samples:
+    """Figure: per class, real images of the imbalanced subset beside each generator's candidates that step 1
+    kept and rejected (first seed)."""
+    input:
+        unpack(gmaug_data_inputs),
+        candidates=lambda w: [gmaug_candidates(w.dataset, g, config["gmaug"]["seeds"][0]) for g in config["gmaug"]["generators"]],
+        selections=lambda w: [
+            f"{GMAUG_CLS}/selection.npz".format(dataset=w.dataset, gm_generator=g, gm_arm="step1", seed=config["gmaug"]["seeds"][0])
+            for g in config["gmaug"]["generators"]
+        ],
+    output:
+        png=report(
+            f"{GMAUG}/figures/samples_{{dataset}}.png",
+            caption="../report/gmaug_samples.rst",
+            category="gmaug",
+            subcategory="figures",
+            labels={"figure": "samples", "dataset": "{dataset}"},
+        ),
+        pdf=f"{GMAUG}/figures/samples_{{dataset}}.pdf",
+    log:
+        "results/logs/gmaug/{dataset}/figure_samples.log",
+    conda:
+        "../../envs/kdgen.yaml"
+    params:
+        generators=list(config["gmaug"]["generators"]),
+        per_class=config["gmaug"]["samples_per_class"],
+    script:
+        "../scripts/gmaug_figure_samples.py"
+
+
+rule gmaug_figure_learning_curves:
+    """Figure: validation top-1 and training loss per epoch of the original and re-balanced classifiers of a
+    dataset (mean over seeds)."""
+    input:
+        metrics=lambda w: [f"{r['dir']}/metrics.csv" for r in gmaug_runs(w.dataset)],
+    output:
+        png=report(
+            f"{GMAUG}/figures/learning_curves_{{dataset}}.png",
+            caption="../report/gmaug_learning_curves.rst",
+            category="gmaug",
+            subcategory="figures",
+            labels={"figure": "learning curves", "dataset": "{dataset}"},
+        ),
+        pdf=f"{GMAUG}/figures/learning_curves_{{dataset}}.pdf",
+    log:
+        "results/logs/gmaug/{dataset}/figure_learning_curves.log",
+    conda:
+        "../../envs/kdgen.yaml"
+    params:
+        runs=lambda w: [{k: r[k] for k in ("generator", "arm", "seed")} for r in gmaug_runs(w.dataset)],
+    script:
+        "../scripts/gmaug_figure_learning_curves.py"
+
+
+rule gmaug_figure_class_counts:
+    """Figure: images per class of a dataset before and after re-balancing (each generator's step 1, real and
+    generated stacked; first seed), with the target and the acceptance rate."""
+    input:
+        classes=lambda w: [
+            f"{GMAUG_CLS}/classes.csv".format(dataset=w.dataset, gm_generator=g, gm_arm="step1", seed=config["gmaug"]["seeds"][0])
+            for g in config["gmaug"]["generators"]
+        ],
+    output:
+        png=report(
+            f"{GMAUG}/figures/class_counts_{{dataset}}.png",
+            caption="../report/gmaug_class_counts.rst",
+            category="gmaug",
+            subcategory="figures",
+            labels={"figure": "class counts", "dataset": "{dataset}"},
+        ),
+        pdf=f"{GMAUG}/figures/class_counts_{{dataset}}.pdf",
+    log:
+        "results/logs/gmaug/{dataset}/figure_class_counts.log",
+    conda:
+        "../../envs/kdgen.yaml"
+    params:
+        generators=list(config["gmaug"]["generators"]),
+    script:
+        "../scripts/gmaug_figure_class_counts.py"
+
+
+rule gmaug_paper_fit:
+    """gmaug: the published gains re-fitted with gain = A exp(-k x) (both R^2, the published form beside)."""
+    input:
+        GMAUG_PAPER,
+    output:
+        csv=report(
+            "results/reference/gmaug_paper_fit.csv",
+            caption="../report/gmaug_paper_fit.rst",
+            category="gmaug",
+            subcategory="published measurements",
+        ),
+        md="results/reference/gmaug_paper_fit.md",
+    log:
+        "results/logs/reference/gmaug_paper_fit.log",
+    conda:
+        "../../envs/kdgen.yaml"
+    script:
+        "../scripts/gmaug_paper_fit.py"
+
+
+rule gmaug_paper_fit_figure:
+    """gmaug: the published points with the re-fitted and the published curves."""
+    input:
+        paper=GMAUG_PAPER,
+        fit="results/reference/gmaug_paper_fit.csv",
+    output:
+        png=report(
+            "results/reference/gmaug_paper_fit.png",
+            caption="../report/gmaug_paper_fit.rst",
+            category="gmaug",
+            subcategory="published measurements",
+        ),
+        pdf="results/reference/gmaug_paper_fit.pdf",
+    log:
+        "results/logs/reference/gmaug_paper_fit_figure.log",
+    conda:
+        "../../envs/kdgen.yaml"
+    script:
+        "../scripts/gmaug_paper_fit_figure.py"
+
+
+rule gmaug:
+    """Target group: the gmaug study (every table and figure, and the published points re-fitted)."""
+    input:
+        gmaug_targets(),

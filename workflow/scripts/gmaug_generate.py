@@ -1,0 +1,28 @@
+"""Train one class-conditional generator {generator, dataset, seed} on the dataset's imbalanced subset
+(resumable), then draw its candidates: oversample x the missing images of each class (uint8, lossless)."""
+
+import shutil
+
+import numpy as np
+import pandas as pd
+import torch
+
+from kdgen.gmaug.generators import train_and_sample
+from kdgen.gmaug.study import intended_labels, load_imbalanced
+from kdgen.runtime import atomic_path, logged
+
+with logged(snakemake.log[0]) as log:
+    torch.set_num_threads(snakemake.threads)
+    w, p, out = snakemake.wildcards, snakemake.params, snakemake.output
+    data = load_imbalanced(snakemake.input)
+    counts = data.counts()
+    targets, intended = intended_labels(counts, p.target, p.oversample)
+    log.info("%s on %s: class counts %s, targets %s, candidates per class %s", w.gm_generator, w.dataset, counts.tolist(), targets.tolist(), np.bincount(intended, minlength=len(counts)).tolist())
+    images, labels = data.ds.images[data.train], data.ds.labels[data.train]
+    candidates, history = train_and_sample(p.spec, images, labels, data.num_classes, intended, int(w.gseed), p.state_dir, out.generator, device=p.device, log=log.info)
+    with atomic_path(out.candidates) as tmp, tmp.open("wb") as fh:
+        np.savez_compressed(fh, images=candidates, labels=intended)
+    with atomic_path(out.losses) as tmp:
+        pd.DataFrame(history).to_csv(tmp, index=False)
+    shutil.rmtree(p.state_dir, ignore_errors=True)
+    log.info("%d candidates %s", len(candidates), candidates.shape[1:])
