@@ -17,7 +17,7 @@ from kdgen.config import ConfigError, validate_config
 from kdgen.data.sources import check_real_sources
 from kdgen.models.names import ARCH_PATTERN
 from kdgen.train.policies import POLICY_PATTERN
-from kdgen.gmaug.plan import generator_seed, gmaug_arms, gmaug_problems, ssim_protocols
+from kdgen.gmaug.plan import dataset_target, generator_seed, gmaug_arms, gmaug_problems, ssim_protocols
 from kdgen.train.runs import (
     all_students,
     check_runs,

@@ -48,7 +48,7 @@ rule gmaug_generate:
         runtime=heavy_runtime,
     params:
         spec=lambda w: config["gmaug"]["generators"][w.gm_generator],
-        target=config["gmaug"]["target"],
+        target=lambda w: dataset_target(config["gmaug"], w.dataset),
         oversample=config["gmaug"]["oversample"],
         device=config["device"],
         state_dir=lambda w: f"{GMAUG_GEN}/.resume".format(**w),
@@ -71,7 +71,7 @@ rule gmaug_external:
     conda:
         "../../envs/kdgen.yaml"
     params:
-        target=config["gmaug"]["target"],
+        target=lambda w: dataset_target(config["gmaug"], w.dataset),
         oversample=config["gmaug"]["oversample"],
     script:
         "../scripts/gmaug_external.py"
@@ -104,6 +104,7 @@ rule gmaug_classifier:
         runtime=heavy_runtime,
     params:
         gmaug=config["gmaug"],
+        target=lambda w: dataset_target(config["gmaug"], w.dataset),
         training=config["training"],
         device=config["device"],
         precision=config["precision"],

@@ -19,7 +19,7 @@ with logged(snakemake.log[0]) as log:
     with np.load(inp.candidates) as c:
         candidates, intended = c["images"], c["labels"].astype(np.int64)
     filters = {k: inp[k] for k in ("original", "step1") if k in inp.keys()}
-    r = rebalance(data, candidates, intended, w.gm_arm, p.gmaug, int(w.seed), filters, device=p.device, log=log.info)
+    r = rebalance(data, candidates, intended, w.gm_arm, p.target, p.gmaug["filter"], int(w.seed), filters, device=p.device, log=log.info)
     with atomic_path(out.selection) as tmp, tmp.open("wb") as fh:
         extra = {} if r.accepted is None else {"accepted": r.accepted}
         np.savez(fh, source=r.source, origin=r.origin, labels=r.data.train[1].numpy(), kept=r.kept, **extra)

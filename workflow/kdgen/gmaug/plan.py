@@ -28,6 +28,11 @@ def generator_seed(gmaug: Mapping[str, Any], seed: int) -> int:
     return int(gens[seeds.index(int(seed)) % len(gens)])
 
 
+def dataset_target(gmaug: Mapping[str, Any], dataset: str) -> int | str:
+    """The target count of ``dataset``: its own ``target`` when it has one, else ``gmaug.target``."""
+    return gmaug["datasets"][dataset].get("target", gmaug["target"])
+
+
 def ssim_protocols(gmaug: Mapping[str, Any]) -> dict[str, dict[str, Any]]:
     """The SSIM-supSubCls protocols of the table: the authors' latest script (``paper``: 32x32 grey,
     consecutive pairs of a shuffle) and the configured one (``config``), seeded alike."""
@@ -78,7 +83,7 @@ def gmaug_problems(config: Mapping[str, Any], datasets: Mapping[str, Any]) -> li
     if not g.get("datasets"):
         return []
     block = {"datasets": {n: {"teacher_subset": s["subset"], "student_subset": s["subset"]} for n, s in g["datasets"].items()}, "teacher_arch": g["arch"], "student_arch": g["arch"]}
-    problems = [p.replace("teacher_subset", "subset").replace("gmaug.teacher_arch", "gmaug.arch") for p in _study_dataset_problems("gmaug", block, datasets, g["aug"])]
+    problems = [p.replace("teacher_subset", "subset").replace("gmaug.teacher_arch", "gmaug.arch").replace("gmaug.student_arch", "gmaug.arch") for p in _study_dataset_problems("gmaug", block, datasets, g["aug"])]
     problems = list(dict.fromkeys(problems))
     for name, entry in g["datasets"].items():
         spec = datasets.get(name)
@@ -86,10 +91,11 @@ def gmaug_problems(config: Mapping[str, Any], datasets: Mapping[str, Any]) -> li
             continue
         key = f"gmaug.datasets.{name}"
         problems += superclass_problems(key, spec)
-        counts = _subset_counts(spec, entry["subset"])
-        if counts is not None and g["target"] != "max" and g["target"] < counts.max():
+        counts, target = _subset_counts(spec, entry["subset"]), dataset_target(g, name)
+        if counts is not None and target != "max" and target < counts.max():
+            where = f"{key}.target" if "target" in entry else "gmaug.target"
             problems.append(
-                f"gmaug.target = {g['target']}: below the {int(counts.max())} images of the largest class of {name!r} "
+                f"{where} = {target}: below the {int(counts.max())} images of the largest class of {name!r} "
                 f"({entry['subset']}); re-balancing keeps every original, so use max or at least {int(counts.max())}"
             )
         if spec["source"] != "synthetic" and not entry["subset"].startswith("lt-") and entry["subset"] != "full":
@@ -107,24 +113,23 @@ def gmaug_problems(config: Mapping[str, Any], datasets: Mapping[str, Any]) -> li
     for name, spec in g["generators"].items():
         if spec["family"] != "external" and "samples" in spec:
             problems.append(f"gmaug.generators.{name}.samples = {spec['samples']!r}: only external generators read samples; remove it or set family: external")
+        sizes = {ds: datasets[ds]["image_size"] for ds in g["datasets"] if ds in datasets}
         if spec["family"] == "diffusion":
             widths = spec["widths"]
             bad = [w for w in widths if w % spec["norm_groups"]]
             if bad:
                 problems.append(f"gmaug.generators.{name}.widths = {widths}: {bad} not divisible by norm_groups = {spec['norm_groups']}")
-            for ds in g["datasets"]:
-                size = datasets.get(ds, {}).get("image_size")
-                if size is not None and size % 2 ** (len(widths) - 1):
-                    problems.append(
-                        f"gmaug.generators.{name}.widths = {widths}: {len(widths) - 1} down-samplings need an image side divisible "
-                        f"by {2 ** (len(widths) - 1)}, but {ds!r} is {size} px; use fewer widths"
-                    )
+            step = 2 ** (len(widths) - 1)
+            odd = [f"{ds!r} ({size} px)" for ds, size in sizes.items() if size % step]
+            if odd:
+                problems.append(
+                    f"gmaug.generators.{name}.widths = {widths}: {len(widths) - 1} down-samplings need an image side divisible "
+                    f"by {step}, but not {', '.join(odd)}; use fewer widths"
+                )
         if spec["family"] == "biggan":
-            for ds in g["datasets"]:
-                size = datasets.get(ds, {}).get("image_size")
-                n = math.log2(size / 4) if size else 1
-                if size is not None and (n < 1 or n != int(n)):
-                    problems.append(f"gmaug.generators.{name}: the BigGAN-style GAN needs 4 x 2^k px images (8, 16, 32, ...), but {ds!r} is {size} px")
+            odd = [f"{ds!r} ({size} px)" for ds, size in sizes.items() if size < 8 or 4 * 2 ** round(math.log2(size / 4)) != size]
+            if odd:
+                problems.append(f"gmaug.generators.{name}: the BigGAN-style GAN needs 4 x 2^k px images (8, 16, 32, ...), not {', '.join(odd)}")
     if g["ssim"]["win_size"] % 2 == 0:
         problems.append(f"gmaug.ssim.win_size = {g['ssim']['win_size']}: the SSIM window needs an odd side, e.g. 7")
     return problems

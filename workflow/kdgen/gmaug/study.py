@@ -80,19 +80,20 @@ def rebalance(
     candidates: np.ndarray,
     intended: np.ndarray,
     arm: str,
-    gmaug: Mapping[str, Any],
+    target: int | str,
+    filter_cfg: Mapping[str, Any],
     seed: int,
     filters: Mapping[str, str],
     device: str = "cpu",
     log: Callable[[str], None] = print,
 ) -> Rebalanced:
-    """The training set of ``arm``: every original of the subset plus the candidates the arm keeps.
-    ``filters`` holds the filtering classifiers' checkpoints: ``original`` (step 1, and the random arm's
+    """The training set of ``arm``: every original of the subset plus the candidates the arm keeps, every
+    class topped up towards ``target`` (``filter_cfg``: score and threshold). ``filters`` holds the filtering classifiers' checkpoints: ``original`` (step 1, and the random arm's
     counts) and ``step1`` (step 2)."""
     counts = data.counts()
-    targets = target_counts(counts, gmaug["target"])
+    targets = target_counts(counts, target)
     missing = targets - counts
-    f = gmaug["filter"]
+    f = filter_cfg
     accepted = counts_like = None
     if arm in ("step1", "random"):
         accepted = accepted_mask(classifier_logits(filters["original"], candidates, device=device), intended, f["score"], f["threshold"])
