@@ -46,7 +46,7 @@ def _tiny(**changes) -> DiffusionConfig:
         (dict(sampler="euler"), "sampler"),
         (dict(guidance_scale=-1.0), "guidance_scale"),
         (dict(widths=[8, 12]), "norm_groups"),
-        (dict(image_size=6), "image_size"),
+        (dict(image_size=6, widths=[8, 16, 16]), "image_size"),
         (dict(num_classes=0), "num_classes"),
         (dict(beta_schedule="cosine"), "beta_schedule"),
         (dict(ema=1.0), "ema"),
@@ -71,8 +71,13 @@ def test_config_reports_every_bad_field_on_its_own_line():
 def test_unet_is_class_conditional_with_a_null_class_and_optional_attention():
     plain, attn = build_unet(_tiny()), build_unet(_tiny(attention=True))
     assert plain.class_embedding.num_embeddings == 4
-    assert not any("attention" in n for n, _ in plain.named_modules())
-    assert type(attn.down_blocks[-1]).__name__ == "AttnDownBlock2D" and type(attn.up_blocks[0]).__name__ == "AttnUpBlock2D"
+    from diffusers.models.attention_processor import Attention
+
+    assert not any(isinstance(m, Attention) for m in plain.modules())
+    assert sum(isinstance(m, Attention) for m in attn.modules()) == 4  # lowest down block, mid, lowest up block (2)
+    assert (
+        type(attn.down_blocks[-1]).__name__ == "AttnDownBlock2D" and type(attn.up_blocks[0]).__name__ == "AttnUpBlock2D"
+    )
     assert type(attn.down_blocks[0]).__name__ == "DownBlock2D"
     same = build_unet(_tiny(), seed=0).state_dict()
     assert all(torch.equal(v, same[k]) for k, v in plain.state_dict().items())
@@ -158,7 +163,9 @@ def test_guidance_one_samples_with_the_conditional_model_alone(tmp_path):
     model, _ = train_diffusion(cfg, x, y, 0, tmp_path, **QUIET)
     labels = np.array([0, 1, 2])
     seen = []
-    handle = model.register_forward_pre_hook(lambda m, args, kwargs: seen.append(kwargs["class_labels"]), with_kwargs=True)
+    handle = model.register_forward_pre_hook(
+        lambda m, args, kwargs: seen.append(kwargs["class_labels"]), with_kwargs=True
+    )
     sample_diffusion(model, cfg, labels, seed=0)
     handle.remove()
     assert len(seen) == cfg.sample_steps and all(torch.equal(c, torch.from_numpy(labels)) for c in seen)
@@ -180,9 +187,18 @@ def test_it_learns_which_class_is_bright(tmp_path):
     labels = torch.arange(64) % 2
     level = torch.where(labels == 1, 200.0, 50.0) + torch.randint(-15, 16, (64,), generator=gen)
     images = level[:, None, None, None].expand(64, 3, 8, 8).round().to(torch.uint8).contiguous()
-    cfg = DiffusionConfig(image_size=8, widths=[8, 16], num_classes=2, steps=150, batch_size=32, warmup=10, sample_steps=10)
+    cfg = DiffusionConfig(
+        image_size=8,
+        widths=[32],
+        num_classes=2,
+        steps=200,
+        batch_size=16,
+        warmup=10,
+        sampler="dpm_solver",
+        sample_steps=10,
+    )
     model, history = train_diffusion(cfg, images, labels, 0, tmp_path, checkpoint_every=50, **QUIET)
-    assert history[-1]["loss"] < history[0]["loss"]
+    assert history[-1]["loss"] < history[0]["loss"] / 4
     out = sample_diffusion(model, cfg, np.repeat([0, 1], 16), seed=0).astype(float)
     dark, bright = out[:16].mean(), out[16:].mean()
-    assert bright - dark > 80, (dark, bright)
+    assert bright - dark > 60, (dark, bright)  # measured 113 to 129 over training seeds 0 to 2
