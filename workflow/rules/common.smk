@@ -509,6 +509,7 @@ def xkd_targets():
 GMAUG = "results/gmaug"
 GMAUG_GEN = "results/gmaug/{dataset}/generators/{gm_generator}/seed-{gseed}"
 GMAUG_CLS = "results/gmaug/{dataset}/classifiers/{gm_generator}/{gm_arm}/seed-{seed}"
+GMAUG_ORIG = "results/gmaug/{dataset}/classifiers/original/seed-{seed}"
 GMAUG_PAPER = os.path.join(KDGEN_ROOT, "reference", "gmaug_paper.csv")
 GMAUG_TABLES = ["gain", "ssim", "fit"]
 GMAUG_DATASET_FIGURES = ["samples", "learning_curves", "class_counts"]
@@ -528,9 +529,13 @@ def gmaug_data_inputs(wildcards):
 
 
 def gmaug_original(dataset, seed):
-    """The folder of the original classifier (a train_classifier run on the imbalanced subset)."""
-    g = config["gmaug"]
-    return TRAIN.format(dataset=dataset, train_subset=gmaug_subset(dataset), arch=g["arch"], aug=g["aug"], seed=seed)
+    """The folder of the original classifier (trained on the imbalanced subset alone)."""
+    return GMAUG_ORIG.format(dataset=dataset, seed=seed)
+
+
+def gmaug_training():
+    """The recipe of the study's classifiers: the training block with gmaug.training's keys where set."""
+    return {**config["training"], **{k: v for k, v in config["gmaug"]["training"].items() if v is not None}}
 
 
 def gmaug_candidates(dataset, generator, seed):

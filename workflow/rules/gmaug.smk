@@ -39,6 +39,9 @@ rule gmaug_generate:
         "results/benchmarks/gmaug/{dataset}/generators/{gm_generator}/seed-{gseed}/train.tsv"
     wildcard_constraints:
         gm_generator=names_pattern([n for n, s in config["gmaug"]["generators"].items() if s["family"] != "external"]),
+    # the generators are the branch's long jobs: they start first (diffusion, the longest, before the cGAN), and
+    # the short classifier jobs fill the other core
+    priority: lambda w: 2 if config["gmaug"]["generators"][w.gm_generator]["family"] == "diffusion" else 1
     conda:
         "../../envs/kdgen.yaml"
     threads: 1
@@ -105,12 +108,46 @@ rule gmaug_classifier:
     params:
         gmaug=config["gmaug"],
         target=lambda w: dataset_target(config["gmaug"], w.dataset),
-        training=config["training"],
+        training=gmaug_training(),
         device=config["device"],
         precision=config["precision"],
         weights=lambda w: config["models"]["weights"].get(config["gmaug"]["arch"]),
         eval_batch_size=config["training"]["eval_batch_size"],
         state_dir=lambda w: f"{GMAUG_CLS}/.resume".format(**w),
+    script:
+        "../scripts/gmaug_classifier.py"
+
+
+rule gmaug_original:
+    """Train the original classifier of a dataset on its imbalanced subset alone (the study's recipe) and evaluate
+    its best checkpoint on test; it filters the candidates of step 1; resumable."""
+    input:
+        unpack(gmaug_data_inputs),
+    output:
+        best=f"{GMAUG_ORIG}/best.pt",
+        last=f"{GMAUG_ORIG}/last.pt",
+        metrics=f"{GMAUG_ORIG}/metrics.csv",
+        timing=f"{GMAUG_ORIG}/timing.csv",
+        test=f"{GMAUG_ORIG}/eval-test.json",
+    log:
+        "results/logs/gmaug/{dataset}/classifiers/original/seed-{seed}/train.log",
+    benchmark:
+        "results/benchmarks/gmaug/{dataset}/classifiers/original/seed-{seed}/train.tsv"
+    conda:
+        "../../envs/kdgen.yaml"
+    threads: 1
+    resources:
+        gpu=gpu_count,
+        mem_mb=heavy_mem_mb,
+        runtime=heavy_runtime,
+    params:
+        gmaug=config["gmaug"],
+        training=gmaug_training(),
+        device=config["device"],
+        precision=config["precision"],
+        weights=lambda w: config["models"]["weights"].get(config["gmaug"]["arch"]),
+        eval_batch_size=config["training"]["eval_batch_size"],
+        state_dir=lambda w: f"{GMAUG_ORIG}/.resume".format(**w),
     script:
         "../scripts/gmaug_classifier.py"
 

@@ -35,7 +35,7 @@ import torch
 import torch.nn.functional as F
 
 from kdgen.generative.gan import make_ema, update_ema
-from kdgen.generative.training import to_uint8, to_unit
+from kdgen.generative.training import batch_indices, to_uint8, to_unit
 from kdgen.runtime import atomic_torch_save
 from kdgen.train.trainer import derive_seed, resolve_device
 
@@ -61,6 +61,7 @@ class DiffusionConfig:
     weight_decay: float = 0.0  # AdamW
     ema: float = 0.99  # EMA decay (warmed up as min(ema, (1 + t) / (10 + t)))
     cond_drop: float = 0.1  # probability that a training label is replaced by the null class
+    class_balanced: bool = False  # batches drawn class-balanced (tail classes as often as the head)
     sampler: str = "ddim"  # ddim | dpm_solver
     sample_steps: int = 25
     guidance_scale: float = 2.5  # CFG scale s: 1 = plain conditional, 0 = unconditional
@@ -222,7 +223,7 @@ def train_diffusion(
     began = time.perf_counter()
     for step in steps:
         gen = torch.Generator().manual_seed(derive_seed(seed, step, 0))
-        idx = torch.randint(0, len(x_all), (cfg.batch_size,), generator=gen)
+        idx = batch_indices(len(x_all), cfg.batch_size, gen, labels if cfg.class_balanced else None)
         t = torch.randint(0, cfg.train_timesteps, (cfg.batch_size,), generator=gen)
         noise = torch.randn(cfg.batch_size, cfg.channels, cfg.image_size, cfg.image_size, generator=gen)
         drop = torch.rand(cfg.batch_size, generator=gen) < cfg.cond_drop

@@ -56,6 +56,7 @@ class GANConfig:
     g_spectral_norm: bool = True  # biggan: spectral norm in the generator
     bn_stats: str = "standing"  # biggan: G's batch-norm statistics at sampling: running | standing
     aux_class_weight: float = 0.0  # biggan, class-conditional: weight of the auxiliary classifier loss
+    class_balanced: bool = False  # class-conditional: real batches drawn class-balanced (tail classes as often as the head)
     truncation: float = 0.0  # sampling: BigGAN's truncation trick, latents redrawn until |z| < truncation (0: none)
     betas: tuple[float, float] = (0.0, 0.99)
     ema: float = 0.999

@@ -38,6 +38,22 @@ def to_uint8(images: torch.Tensor) -> torch.Tensor:
     return images.clamp(-1, 1).add(1).mul(127.5).round().to(torch.uint8).permute(0, 2, 3, 1)
 
 
+def batch_indices(n: int, batch_size: int, gen: torch.Generator, labels: torch.Tensor | None = None) -> torch.Tensor:
+    """Indices of a real batch: uniform over the ``n`` images, or, given ``labels`` (class-balanced
+    drawing), a class uniform over the classes present and then an image uniform within it, so that on a
+    long-tailed set the tail classes are trained as often as the head."""
+    if labels is None:
+        return torch.randint(0, n, (batch_size,), generator=gen)
+    labels = labels.cpu()
+    order = torch.argsort(labels, stable=True)
+    counts = torch.bincount(labels)
+    present = torch.nonzero(counts).flatten()
+    starts = torch.cumsum(counts, 0) - counts
+    cls = present[torch.randint(0, len(present), (batch_size,), generator=gen)]
+    within = (torch.rand(batch_size, generator=gen, dtype=torch.float64) * counts[cls]).long()
+    return order[starts[cls] + within]
+
+
 def build_seeded(cfg: GANConfig, seed: int) -> tuple[torch.nn.Module, torch.nn.Module]:
     with torch.random.fork_rng(devices=[]):
         torch.manual_seed(derive_seed(seed, 11))
@@ -90,7 +106,7 @@ def train_gan(
         torch.manual_seed(derive_seed(seed, step, 1))
         loss_d = torch.zeros(())
         for k in range(cfg.d_steps):
-            idx = torch.randint(0, len(real_all), (cfg.batch_size,), generator=gen)
+            idx = batch_indices(len(real_all), cfg.batch_size, gen, labels if cfg.class_balanced and labels is not None else None)
             z = torch.randn(cfg.batch_size, cfg.z_dim, generator=gen).to(dev)
             y = y_all[idx.to(dev)] if y_all is not None else None
             real = to_unit(real_all[idx.to(dev)])

@@ -110,6 +110,8 @@ def gmaug_problems(config: Mapping[str, Any], datasets: Mapping[str, Any]) -> li
         problems.append(f"gmaug.filter.threshold = {f['threshold']}: expected a finite number")
     if not g["generators"]:
         problems.append("gmaug.generators is empty: the study needs at least one class-conditional generator (biggan, diffusion or external)")
+    if "original" in g["generators"]:
+        problems.append("gmaug.generators.original: 'original' names the classifiers without generated images; give the generator another name")
     for name, spec in g["generators"].items():
         if spec["family"] != "external" and "samples" in spec:
             problems.append(f"gmaug.generators.{name}.samples = {spec['samples']!r}: only external generators read samples; remove it or set family: external")

@@ -65,6 +65,29 @@ def classifier_logits(checkpoint: str, images: np.ndarray, batch_size: int = 512
     return predict_logits(model, as_rgb_batch(images), batch_size, resolve_device(device)).float().numpy()
 
 
+def split_data(data: Imbalanced, images: np.ndarray, labels: np.ndarray, ids: np.ndarray) -> SplitData:
+    """The classifier trainer's data: the given training images (uint8 (N, H, W, C), labels, ids) and the
+    dataset's val and test splits."""
+    ds = data.ds
+
+    def take(i: np.ndarray) -> tuple[torch.Tensor, torch.Tensor]:
+        return as_rgb_batch(ds.images[i]), torch.from_numpy(ds.labels[i])
+
+    return SplitData(
+        (as_rgb_batch(images), torch.from_numpy(np.asarray(labels, dtype=np.int64))),
+        take(data.splits["val"]),
+        take(data.splits["test"]),
+        data.num_classes,
+        ds.images.shape[1],
+        {"train": torch.from_numpy(np.asarray(ids, dtype=np.int64)), **{k: torch.from_numpy(data.splits[k].astype(np.int64)) for k in ("val", "test")}},
+    )
+
+
+def original_data(data: Imbalanced) -> SplitData:
+    """The imbalanced subset alone (the original classifier's training set)."""
+    return split_data(data, data.ds.images[data.train], data.ds.labels[data.train], data.train)
+
+
 @dataclass
 class Rebalanced:
     data: SplitData
@@ -114,17 +137,7 @@ def rebalance(
     # ids: dataset indices for the originals, past the dataset's end for the generated images
     ids = np.where(source == SOURCE_REAL, origin, len(ds.images) + origin)
 
-    def take(i: np.ndarray) -> tuple[torch.Tensor, torch.Tensor]:
-        return as_rgb_batch(ds.images[i]), torch.from_numpy(ds.labels[i])
-
-    split = SplitData(
-        (as_rgb_batch(images), torch.from_numpy(labels)),
-        take(data.splits["val"]),
-        take(data.splits["test"]),
-        data.num_classes,
-        ds.images.shape[1],
-        {"train": torch.from_numpy(ids), **{k: torch.from_numpy(data.splits[k].astype(np.int64)) for k in ("val", "test")}},
-    )
+    split = split_data(data, images, labels, ids)
     return Rebalanced(split, source, origin, accepted, kept, table)
 
 
