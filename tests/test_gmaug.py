@@ -32,8 +32,8 @@ def test_the_smoke_and_default_configs_have_no_problems(repo, smoke):
     assert problems_of(smoke) == []
     default = validate_config(yaml.safe_load((repo / "config.yaml").read_text()))
     assert gmaug_problems(default, default["datasets"]) == []
-    assert gmaug_arms(default["gmaug"]) == ["step1", "random"]
-    assert gmaug_arms(validate_config(smoke)["gmaug"]) == ["step1", "step2", "random"]
+    assert gmaug_arms(default["gmaug"]) == ["step1"]
+    assert gmaug_arms(validate_config(smoke)["gmaug"]) == ["step1", "step2"]
 
 
 @pytest.mark.parametrize(
@@ -245,3 +245,49 @@ def test_the_paper_config_plans_through_the_slurm_profile(repo, tmp_path):
     jobs = proc.stdout.split("rule gmaug_generate:")[1:]
     assert jobs and all("gpu=1" in job.split("\n\n")[0] for job in jobs)
     assert "results/gmaug/figures/gain_vs_ssim.png" in proc.stdout and "results/reference/gmaug_paper_fit.csv" in proc.stdout
+
+
+def test_every_arm_rebalances_with_its_filtering_classifier(monkeypatch):
+    """study.rebalance end to end with a stand-in classifier that names an image's brightness class: every
+    original stays, sources and ids are recorded, the filter rejects wrong-looking candidates, no_filter takes
+    them as drawn, the random arm takes step 1's counts, step 2 reads its own checkpoint, and every class
+    reaches its target."""
+    import torch
+
+    import kdgen.gmaug.study as study
+    from kdgen.data.store import ClassInfo, ImageDataset
+    from kdgen.gmaug.study import Imbalanced, original_data, rebalance
+
+    class Brightness(torch.nn.Module):  # the closer the mean brightness to class k's, the larger logit k
+        def forward(self, x):
+            mean = x.float().mean(dim=(1, 2, 3))[:, None]  # the trainer feeds images scaled to [0, 1]
+            return -100 * (mean - torch.tensor([[0.1, 0.5, 0.9]])).abs()
+
+    read = []
+    monkeypatch.setattr(study, "load_classifier", lambda path: (read.append(path), (Brightness().eval(), {"meta": {"num_classes": 3}}))[1])
+
+    levels = np.array([25, 128, 230], np.uint8)
+    labels = np.array([0] * 6 + [1] * 3 + [2] * 1 + [0, 1, 2] * 4)
+    images = np.repeat(levels[labels], 8 * 8 * 3).reshape(-1, 8, 8, 3)
+    split = np.array([0] * 10 + [0] * 6 + [1] * 6, np.uint8)
+    ds = ImageDataset(images, labels, split, [ClassInfo(n) for n in "abc"], "synthetic")
+    data = Imbalanced(ds, {"train": np.arange(10), "val": np.arange(10, 16), "test": np.arange(16, 22)}, np.arange(10))
+    # candidates: class 1 asks for 3, class 2 for 5; the first of each class has the wrong brightness
+    intended = np.array([1] * 6 + [2] * 10)
+    shown = intended.copy()
+    shown[[0, 6]] = 0
+    candidates = np.repeat(levels[shown], 8 * 8 * 3).reshape(-1, 8, 8, 3)
+    filters = {"original": "orig.pt", "step1": "step1.pt"}
+    cfg = {"score": "probability", "threshold": 0.9}
+    arms = {arm: rebalance(data, candidates, intended, arm, "max", cfg, 0, filters, log=lambda s: None) for arm in ("step1", "step2", "no_filter", "random")}
+    for arm, r in arms.items():
+        assert sorted(r.origin[r.source == 0]) == list(range(10)), arm
+        assert r.classes["final"].tolist() == [6, 6, 6], arm  # enough good candidates: every class reaches 6
+        assert len(r.data.train[0]) == 18 and r.data.split_ids("train").max() >= len(images)
+    assert arms["step1"].kept.tolist() == [1, 2, 3, 7, 8, 9, 10, 11]  # the wrong-looking first candidates are rejected
+    assert arms["no_filter"].kept.tolist() == [0, 1, 2, 6, 7, 8, 9, 10]  # taken as drawn
+    assert np.bincount(intended[arms["random"].kept], minlength=3).tolist() == [0, 3, 5]
+    assert arms["step2"].kept.tolist() == arms["step1"].kept.tolist()
+    assert read == ["orig.pt", "step1.pt", "orig.pt"]  # step1, step2, random (no_filter reads none)
+    assert arms["step1"].classes["accepted"].tolist() == [0, 5, 9]
+    assert len(original_data(data).train[0]) == 10

@@ -12,6 +12,7 @@ import pandas as pd
 import pytest
 import yaml
 
+from kdgen.config import validate_config
 from kdgen.data.store import load_dataset
 
 pytestmark = pytest.mark.workflow
@@ -118,6 +119,13 @@ def expected_targets(config: dict) -> list[str]:
             targets += [f"results/xkd/tables/vocabulary_{ds}.{ext}" for ext in ("csv", "md")]
             targets += [f"results/xkd/figures/{f}_{ds}.{ext}" for f in ("vocabulary", "retrievals", "clip") for ext in ("png", "pdf")]
         targets += [f"results/reference/xkd_paper_fit.{ext}" for ext in ("csv", "md")]
+    gmaug = config.get("gmaug", {})
+    if gmaug.get("datasets"):
+        targets += [f"results/gmaug/tables/{t}.{ext}" for t in ("gain", "ssim", "fit") for ext in ("csv", "md")]
+        targets += [f"results/gmaug/figures/gain_vs_ssim.{ext}" for ext in ("png", "pdf")]
+        for ds in gmaug["datasets"]:
+            targets += [f"results/gmaug/figures/{f}_{ds}.{ext}" for f in ("samples", "learning_curves", "class_counts") for ext in ("png", "pdf")]
+        targets += [f"results/reference/gmaug_paper_fit.{ext}" for ext in ("csv", "md", "png", "pdf")]
     if config.get("classifiers") or student_run_dirs(config):
         targets += ["results/train/tables/classifiers.csv", "results/train/tables/classifiers.md"]
     return targets
@@ -347,6 +355,41 @@ def test_smoke_config_builds_every_xkd_leaf_and_shows_the_leak(repo, smoke_run):
     assert vocabulary["cluster"].nunique() <= xkd["vocabulary"]["clusters"]
     for log in ("clip_pretrain.log", "embed.log", "candidates.log", "vocabulary.log", "teacher_measures.log", "teachers/exact/seed-0.log"):
         assert (smoke_run / "results/logs/xkd/shapes" / log).is_file(), log
+
+
+def test_smoke_config_builds_every_gmaug_leaf(repo, smoke_run):
+    """The gmaug branch of the smoke config: SSIM-supSubCls per dataset, the original classifiers, both generators'
+    candidates, the re-balanced training sets (originals kept, every image's source recorded, no class past
+    its target), step 2 filtered by the step-1 classifier, and the tables."""
+    config = validate_config(yaml.safe_load((repo / "configs" / "smoke.yaml").read_text()))
+    g = config["gmaug"]
+    ssim = pd.read_csv(smoke_run / "results/gmaug/tables/ssim.csv")
+    assert set(ssim["protocol"]) == {"paper", "config"} and set(ssim["dataset"]) == set(g["datasets"])
+    best = ssim[ssim["superclass"] != "max"].groupby(["dataset", "protocol"])["mean"].max()
+    assert np.allclose(ssim[ssim["superclass"] == "max"].set_index(["dataset", "protocol"])["mean"].sort_index(), best.sort_index())
+    gain = pd.read_csv(smoke_run / "results/gmaug/tables/gain.csv")
+    assert len(gain) == len(g["datasets"]) * len(g["generators"]) * 2 and set(gain["arm"]) == {"step1", "step2"}
+    for ds in g["datasets"]:
+        subset = np.load(smoke_run / f"results/data/{ds}/subsets/{g['datasets'][ds]['subset']}.npy")
+        for gen in g["generators"]:
+            run = smoke_run / f"results/gmaug/{ds}/classifiers/{gen}"
+            with np.load(smoke_run / f"results/gmaug/{ds}/generators/{gen}/seed-0/candidates.npz") as c:
+                assert c["images"].dtype == np.uint8 and len(c["images"]) == len(c["labels"])
+            for arm in ("step1", "step2"):
+                with np.load(run / f"{arm}/seed-0/selection.npz") as sel:
+                    real = sel["source"] == 0
+                    assert sorted(sel["origin"][real]) == sorted(subset)  # every original stays
+                    assert (sel["origin"][~real] == sel["kept"]).all()
+                classes = pd.read_csv(run / f"{arm}/seed-0/classes.csv")
+                assert (classes["final"] <= classes["target"]).all() and (classes["kept"] <= classes["accepted"]).all()
+                assert (classes["accepted"] <= classes["candidates"]).all()
+    assert (smoke_run / "results/gmaug/sib_lo/classifiers/original/seed-0/eval-test.json").is_file()
+    fit = pd.read_csv(smoke_run / "results/gmaug/tables/fit.csv")
+    assert set(fit["generator"]) == set(g["generators"]) and (fit["n_points"] == 2).all()
+    paper = pd.read_csv(smoke_run / "results/reference/gmaug_paper_fit.csv").set_index("fit")
+    assert paper.loc["re-fit (least squares)", "r2_corr"] == pytest.approx(0.8749, abs=5e-4)
+    for log in ("ssim.log", "generators/cgan/seed-0/train.log", "classifiers/diffusion/step2/seed-0/train.log"):
+        assert (smoke_run / "results/logs/gmaug/sib_lo" / log).is_file(), log
 
 
 def test_rerun_is_a_no_op_and_a_report_can_be_built(repo, smoke_run):

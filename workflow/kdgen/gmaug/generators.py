@@ -9,16 +9,18 @@ import os
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import asdict
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 import torch
 
-from kdgen.generative.diffusion import DiffusionConfig, sample_diffusion, save_generator, train_diffusion
 from kdgen.generative.gan import GANConfig
 from kdgen.generative.training import sample, train_gan
 from kdgen.runtime import atomic_torch_save
 from kdgen.train.trainer import as_rgb_batch
+
+if TYPE_CHECKING:
+    from kdgen.generative.diffusion import DiffusionConfig
 
 
 def generator_config(spec: Mapping[str, Any], image_size: int, num_classes: int) -> GANConfig | DiffusionConfig:
@@ -27,6 +29,8 @@ def generator_config(spec: Mapping[str, Any], image_size: int, num_classes: int)
     if spec["family"] == "biggan":
         return GANConfig(**{**fields, "family": "biggan"}, image_size=image_size, num_classes=num_classes)
     if spec["family"] == "diffusion":
+        from kdgen.generative.diffusion import DiffusionConfig  # diffusers loads slowly: only where it is used
+
         return DiffusionConfig(**fields, image_size=image_size, num_classes=num_classes)
     raise ValueError(f"family = {spec['family']!r}: not a built-in generator (biggan or diffusion)")
 
@@ -54,6 +58,8 @@ def train_and_sample(
         atomic_torch_save({"g_ema": g_ema.state_dict(), "config": json.dumps(asdict(cfg))}, generator_path)
         candidates = sample(g_ema, cfg, len(intended), seed, labels=np.asarray(intended)) if len(intended) else _empty(images)
     else:
+        from kdgen.generative.diffusion import sample_diffusion, save_generator, train_diffusion
+
         model, history = train_diffusion(cfg, x, y, seed, state_dir, device=device, log=log)
         save_generator(model, cfg, generator_path)
         model = model.to(device)
