@@ -450,6 +450,7 @@ def test_download_is_opt_in_and_feeds_materialisation(repo, tmp_path):
     config.pop("distill", None)  # its students train on the smoke datasets
     config.pop("lfkd", None)  # so do the lfkd study's
     config.pop("xkd", None)  # and the xkd study's
+    config.pop("gmaug", None)  # and the gmaug study's
     path = tmp_path / "dl.yaml"
     path.write_text(yaml.safe_dump(config))
     proc = snakemake(repo, tmp_path, "results/data/c10/manifest.json", "-n", "--configfile", str(path))

@@ -43,7 +43,11 @@ try:
         config,
         source=", ".join(map(str, workflow.overwrite_configfiles)) or "config.yaml",
     )
-    _problems = check_real_sources(_validated["datasets"]) + check_runs(_validated) + gmaug_problems(_validated, _validated["datasets"])
+    _problems = (
+        check_real_sources(_validated["datasets"])
+        + check_runs(_validated)
+        + gmaug_problems(_validated, _validated["datasets"])
+    )
     if _problems:
         raise ConfigError("config error:\n  - " + "\n  - ".join(_problems))
 except ConfigError as err:
@@ -570,19 +574,44 @@ def gmaug_runs(dataset):
 
 
 def gmaug_table_inputs(wildcards):
+    """gain: every run's metrics, test evaluation and class counts, and every dataset's SSIM; ssim: the SSIM
+    files; fit: the gain table."""
+    ssim = [f"{GMAUG}/{d}/ssim.csv" for d in config["gmaug"]["datasets"]]
+    if wildcards.table == "ssim":
+        return {"ssim": ssim}
+    if wildcards.table == "fit":
+        return {"gain": f"{GMAUG}/tables/gain.csv"}
     runs = [r for d in config["gmaug"]["datasets"] for r in gmaug_runs(d)]
-    rebalanced = [r for r in runs if r["arm"] != "original"]
     return {
-        "ssim": [f"{GMAUG}/{d}/ssim.csv" for d in config["gmaug"]["datasets"]],
+        "ssim": ssim,
         "metrics": [f"{r['dir']}/metrics.csv" for r in runs],
         "test": [f"{r['dir']}/eval-test.json" for r in runs],
-        "classes": [f"{r['dir']}/classes.csv" for r in rebalanced],
+        "classes": [f"{r['dir']}/classes.csv" for r in runs if r["arm"] != "original"],
     }
+
+
+def gmaug_step1_files(wildcards, name):
+    """``name`` of each generator's step-1 run of a dataset, first seed (the figures' examples)."""
+    seed = config["gmaug"]["seeds"][0]
+    return [
+        f"{GMAUG_CLS}/{name}".format(dataset=wildcards.dataset, gm_generator=g, gm_arm="step1", seed=seed)
+        for g in config["gmaug"]["generators"]
+    ]
+
+
+def gmaug_external_samples(wildcards):
+    """The file or folder of an external generator's samples for a dataset and generator seed."""
+    spec = config["gmaug"]["generators"][wildcards.gm_generator]
+    return spec["samples"].format(dataset=wildcards.dataset, seed=wildcards.gseed)
 
 
 def gmaug_table_records(wildcards):
     """The dataset, generator, arm and seed of each run, in the order of the table's inputs."""
-    return [{"dataset": d, **{k: r[k] for k in ("generator", "arm", "seed")}} for d in config["gmaug"]["datasets"] for r in gmaug_runs(d)]
+    return [
+        {"dataset": d, **{k: r[k] for k in ("generator", "arm", "seed")}}
+        for d in config["gmaug"]["datasets"]
+        for r in gmaug_runs(d)
+    ]
 
 
 def gmaug_targets():

@@ -64,7 +64,7 @@ rule gmaug_external:
     built-in generator would draw)."""
     input:
         unpack(gmaug_data_inputs),
-        samples=lambda w: config["gmaug"]["generators"][w.gm_generator]["samples"].format(dataset=w.dataset, seed=w.gseed),
+        samples=gmaug_external_samples,
     output:
         candidates=f"{GMAUG_GEN}/candidates.npz",
     log:
@@ -157,7 +157,7 @@ rule gmaug_table:
     acceptance; mean and std over seeds), ssim (per super-class, both protocols) or fit (gain = A exp(-k x)
     per generator and protocol, both R^2, the published form)."""
     input:
-        unpack(lambda w: gmaug_table_inputs(w) if w.table == "gain" else {"ssim": [f"{GMAUG}/{d}/ssim.csv" for d in config["gmaug"]["datasets"]]} if w.table == "ssim" else {"gain": f"{GMAUG}/tables/gain.csv"}),
+        unpack(gmaug_table_inputs),
     output:
         csv=report(
             f"{GMAUG}/tables/{{table}}.csv",
@@ -210,11 +210,10 @@ rule gmaug_figure_samples:
     kept and rejected (first seed)."""
     input:
         unpack(gmaug_data_inputs),
-        candidates=lambda w: [gmaug_candidates(w.dataset, g, config["gmaug"]["seeds"][0]) for g in config["gmaug"]["generators"]],
-        selections=lambda w: [
-            f"{GMAUG_CLS}/selection.npz".format(dataset=w.dataset, gm_generator=g, gm_arm="step1", seed=config["gmaug"]["seeds"][0])
-            for g in config["gmaug"]["generators"]
+        candidates=lambda w: [
+            gmaug_candidates(w.dataset, g, config["gmaug"]["seeds"][0]) for g in config["gmaug"]["generators"]
         ],
+        selections=lambda w: gmaug_step1_files(w, "selection.npz"),
     output:
         png=report(
             f"{GMAUG}/figures/samples_{{dataset}}.png",
@@ -263,10 +262,7 @@ rule gmaug_figure_class_counts:
     """Figure: images per class of a dataset before and after re-balancing (each generator's step 1, real and
     generated stacked; first seed), with the target and the acceptance rate."""
     input:
-        classes=lambda w: [
-            f"{GMAUG_CLS}/classes.csv".format(dataset=w.dataset, gm_generator=g, gm_arm="step1", seed=config["gmaug"]["seeds"][0])
-            for g in config["gmaug"]["generators"]
-        ],
+        classes=lambda w: gmaug_step1_files(w, "classes.csv"),
     output:
         png=report(
             f"{GMAUG}/figures/class_counts_{{dataset}}.png",
