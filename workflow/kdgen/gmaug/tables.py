@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Mapping, Sequence
+from pathlib import Path
 from typing import Any
 
 import numpy as np
@@ -39,7 +40,7 @@ def run_frame(runs: Sequence[Mapping[str, Any]], metrics: Sequence[str], tests: 
     counts of its training set (``classes[i]``: the classes.csv of run i)."""
     rows = []
     for i, (run, m, t) in enumerate(zip(runs, metrics, tests)):
-        row = {**run, **run_accuracies(pd.read_csv(m), json.loads(open(t).read()), last_epochs)}
+        row = {**run, **run_accuracies(pd.read_csv(m), json.loads(Path(t).read_text()), last_epochs)}
         if i in classes:
             c = pd.read_csv(classes[i])
             row.update(real=int(c["real"].sum()), generated=int(c["kept"].sum()), candidates=int(c["candidates"].sum()))
