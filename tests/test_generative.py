@@ -235,3 +235,72 @@ def test_truncation_keeps_latents_inside_the_threshold():
     labels = np.zeros(64, dtype=np.int64)
     # truncated latents sit nearer the mode: the samples spread less
     assert sample(g, cfg, 64, 0, labels=labels).std(axis=0).mean() < sample(g, wide, 64, 0, labels=labels).std(axis=0).mean()
+
+
+def test_ema_update_matches_the_per_tensor_reference():
+    from kdgen.generative.gan import make_ema, update_ema
+
+    for family in ("biggan", "stylegan2"):  # batch-norm buffers in one, none in the other
+        cfg = GANConfig(family=family, image_size=8, width=8, z_dim=8, w_dim=8)
+        torch.manual_seed(0)
+        g = build_gan(cfg)[0]
+        ema, reference = make_ema(g), make_ema(g)
+        with torch.no_grad():
+            for p in g.parameters():
+                p.add_(torch.randn_like(p))
+            for b in g.buffers():
+                b.add_(1)
+        update_ema(ema, g, 0.9)
+        with torch.no_grad():
+            for pr, pm in zip(reference.parameters(), g.parameters()):
+                pr.lerp_(pm, 1 - 0.9)
+            for br, bm in zip(reference.buffers(), g.buffers()):
+                br.copy_(bm)
+        for (name, a), b in zip(ema.state_dict().items(), reference.state_dict().values()):
+            assert torch.equal(a, b), (family, name)
+        assert not torch.equal(next(ema.parameters()), next(g.parameters()))
+
+
+def test_seed_device_seeds_the_cpu_generator_as_manual_seed_does():
+    from kdgen.train.trainer import seed_device
+
+    torch.manual_seed(123)
+    expected = torch.randn(5)
+    torch.manual_seed(7)
+    seed_device(123, torch.device("cpu"))
+    assert torch.equal(torch.randn(5), expected)
+
+
+@pytest.mark.parametrize("family", ["biggan", "stylegan2"])
+def test_foreach_optimizer_keeps_the_numbers_of_the_per_tensor_loop(tmp_path, monkeypatch, family):
+    # train_gan builds its Adams with foreach=True for speed on the CPU; the numbers must be those of
+    # torch's per-tensor loop (the CPU default), so the speed-up changes no result
+    import kdgen.generative.training as training
+
+    torch.set_num_threads(1)
+    x = _images()
+    cfg = GANConfig(family=family, image_size=8, width=16, z_dim=16, w_dim=16, steps=30, batch_size=8, r1_every=2, lr_g=2e-3, lr_d=2e-3)
+    quiet = dict(progress=False, log=lambda s: None)
+    g_fast, h_fast = train_gan(cfg, x, None, 5, tmp_path / "fast", **quiet)
+    adam = torch.optim.Adam
+    plain = lambda params, **kw: adam(params, **{k: v for k, v in kw.items() if k not in ("foreach", "fused")}, foreach=False)  # noqa: E731
+    monkeypatch.setattr(training.torch.optim, "Adam", plain)
+    g_loop, h_loop = train_gan(cfg, x, None, 5, tmp_path / "loop", **quiet)
+    assert h_fast == h_loop
+    for a, b in zip(g_fast.state_dict().values(), g_loop.state_dict().values()):
+        assert torch.equal(a, b)
+
+
+def test_loss_history_rows_are_written_as_pandas_writes_them(tmp_path):
+    import pandas as pd
+
+    from kdgen.runtime import atomic_write_rows
+
+    rows = [{"step": 100, "loss_d": 1.9560431241989136, "loss_g": 0.45}, {"step": 200, "loss_d": 0.1 + 0.2, "loss_g": -3e-09}]
+    atomic_write_rows(tmp_path / "losses.csv", rows)
+    pd.DataFrame(rows).to_csv(tmp_path / "pandas.csv", index=False)
+    assert (tmp_path / "losses.csv").read_bytes() == (tmp_path / "pandas.csv").read_bytes()
+    assert pd.read_csv(tmp_path / "losses.csv").to_dict("records") == rows
+    with pytest.raises(ValueError, match="no rows"):
+        atomic_write_rows(tmp_path / "empty.csv", [])
+    assert not (tmp_path / "empty.csv").exists()

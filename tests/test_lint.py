@@ -52,7 +52,7 @@ def test_heavy_rules_have_benchmarks_and_downloads_run_locally(repo):
 
     blocks = _rule_blocks(repo)
     heavy = ["materialise_dataset", "download_dataset", "train_classifier", "evaluate_classifier", "distill_student", "ganrep_train",
-             "ganrep_external_samples", "ganrep_replication_{_dataset}", "ganrep_fid_{_dataset}", "ganrep_id"]
+             "ganrep_external_samples", "ganrep_replication_{_dataset}", "ganrep_fid_{_dataset}", "ganrep_id_{_dataset}"]
     missing = [n for n in heavy if "benchmark:" not in blocks[n]]
     assert not missing, f"heavy rules without benchmark: {missing}"
     common = (repo / "workflow/rules/common.smk").read_text()

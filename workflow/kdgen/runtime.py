@@ -69,6 +69,20 @@ def atomic_write_text(path: str | os.PathLike[str], text: str) -> None:
         tmp.write_text(text)
 
 
+def atomic_write_rows(path: str | os.PathLike[str], rows: list[dict[str, object]]) -> None:
+    """Write ``rows`` (dicts with the same keys, in column order) as a CSV file with a header, whole or not
+    at all; the file ``pandas.DataFrame(rows).to_csv(path, index=False)`` writes, without importing pandas
+    (0.4 s of a job's start) in a training job."""
+    import csv
+
+    if not rows:
+        raise ValueError(f"no rows to write to {path}")
+    with atomic_path(path) as tmp, tmp.open("w", newline="") as fh:
+        writer = csv.DictWriter(fh, fieldnames=list(rows[0]), lineterminator="\n")
+        writer.writeheader()
+        writer.writerows(rows)
+
+
 def atomic_torch_save(obj: object, path: str | os.PathLike[str]) -> None:
     """``torch.save`` whole or not at all."""
     import torch

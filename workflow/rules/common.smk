@@ -100,7 +100,6 @@ localrules:
     resolved_config,
     ganrep_paper_fit,
     ganrep_paper_fit_figure,
-    ganrep_id,
     ganrep_table,
     ganrep_summary,
     ganrep_fits,
@@ -785,6 +784,32 @@ def ganrep_replication_inputs(dataset):
     return inputs
 
 
+def ganrep_id_runs(dataset):
+    """The subsets measured by the ID job of ``dataset``: each with its size, its indices and its id.json."""
+    return [
+        {
+            "size": size,
+            "subset": f"results/data/{dataset}/subsets/size-{size}.npy",
+            "id": f"results/ganrep/id/{dataset}/size-{size}.json",
+        }
+        for size in ganrep_sizes(config["ganrep"], dataset)
+    ]
+
+
+def ganrep_id_inputs(dataset):
+    """The input function of the ID job of ``dataset``: the dataset and every training subset."""
+
+    def inputs(wildcards):
+        base = f"results/data/{dataset}"
+        return {
+            "images": f"{base}/images.npz",
+            "manifest": f"{base}/manifest.json",
+            "subsets": [r["subset"] for r in ganrep_id_runs(dataset)],
+        }
+
+    return inputs
+
+
 def ganrep_table_runs():
     """Every GAN run with the paths of its replication summary, FID and the ID of its training subset."""
     return [
@@ -792,7 +817,7 @@ def ganrep_table_runs():
             **r,
             "replication": f"{GAN}/replication.json".format(**r),
             "fid": f"{GAN}/fid.json".format(**r),
-            "id": f"results/ganrep/id/{r['dataset']}/size-{r['size']}.json",
+            "id": f"results/ganrep/id/{r['dataset']}/size-{r['size']}.json",  # ganrep_id_runs' path
         }
         for r in ganrep_runs()
     ]

@@ -147,23 +147,31 @@ for _dataset in config["ganrep"]["datasets"] if ganrep_runs() else []:
             "../scripts/ganrep_replication.py"
 
 
-rule ganrep_id:
-    """ganrep: Levina-Bickel intrinsic dimension of one training subset."""
-    input:
-        unpack(ganrep_subset_inputs),
-    output:
-        "results/ganrep/id/{dataset}/size-{size}.json",
-    log:
-        "results/logs/ganrep/id/{dataset}/size-{size}.log",
-    benchmark:
-        "results/benchmarks/ganrep/id/{dataset}/size-{size}.tsv"
-    conda:
-        "../../envs/kdgen.yaml"
-    params:
-        k=config["ganrep"]["id_k"],
-        bootstrap=config["ganrep"]["id_bootstrap"],
-    script:
-        "../scripts/ganrep_id.py"
+for _dataset in config["ganrep"]["datasets"] if ganrep_runs() else []:
+
+    # one job per dataset (ganrep_id_<dataset>), as replication and FID: a job per subset spent more time
+    # starting Python than estimating the ID of a few hundred images
+    rule:
+        """ganrep: Levina-Bickel intrinsic dimension of every training subset of one dataset."""
+        name:
+            f"ganrep_id_{_dataset}"
+        input:
+            unpack(ganrep_id_inputs(_dataset)),
+        output:
+            [run["id"] for run in ganrep_id_runs(_dataset)],
+        log:
+            f"results/logs/ganrep/id/{_dataset}.log",
+        benchmark:
+            f"results/benchmarks/ganrep/id/{_dataset}.tsv"
+        localrule: True
+        conda:
+            "../../envs/kdgen.yaml"
+        params:
+            runs=ganrep_id_runs(_dataset),
+            k=config["ganrep"]["id_k"],
+            bootstrap=config["ganrep"]["id_bootstrap"],
+        script:
+            "../scripts/ganrep_id.py"
 
 
 for _dataset in config["ganrep"]["datasets"] if ganrep_runs() else []:

@@ -5,14 +5,13 @@ import json
 import shutil
 
 import numpy as np
-import pandas as pd
 import torch
 
 from kdgen.data.sources import rgb_at
 from kdgen.data.store import load_dataset
 from kdgen.generative.gan import GANConfig
 from kdgen.generative.training import sample, train_gan
-from kdgen.runtime import atomic_path, atomic_torch_save, logged
+from kdgen.runtime import atomic_path, atomic_torch_save, atomic_write_rows, logged
 from kdgen.train.trainer import as_rgb_batch
 
 with logged(snakemake.log[0]) as log:
@@ -27,6 +26,6 @@ with logged(snakemake.log[0]) as log:
     with atomic_path(snakemake.output.samples) as tmp, tmp.open("wb") as fh:
         np.savez_compressed(fh, samples=samples)
     log.info("%d samples %s", len(samples), samples.shape[1:])
-    pd.DataFrame(history).to_csv(snakemake.output.losses, index=False)
+    atomic_write_rows(snakemake.output.losses, history)
     atomic_torch_save({"g_ema": g_ema.state_dict(), "config": json.dumps(cfg.__dict__)}, snakemake.output.generator)
     shutil.rmtree(p.state_dir)

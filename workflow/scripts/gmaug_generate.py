@@ -4,12 +4,11 @@
 import shutil
 
 import numpy as np
-import pandas as pd
 import torch
 
 from kdgen.gmaug.generators import train_and_sample
 from kdgen.gmaug.study import intended_labels, load_imbalanced
-from kdgen.runtime import atomic_path, logged
+from kdgen.runtime import atomic_path, atomic_write_rows, logged
 
 with logged(snakemake.log[0]) as log:
     torch.set_num_threads(snakemake.threads)
@@ -22,7 +21,6 @@ with logged(snakemake.log[0]) as log:
     candidates, history = train_and_sample(p.spec, images, labels, data.num_classes, intended, int(w.gseed), p.state_dir, out.generator, device=p.device, log=log.info)
     with atomic_path(out.candidates) as tmp, tmp.open("wb") as fh:
         np.savez_compressed(fh, images=candidates, labels=intended)
-    with atomic_path(out.losses) as tmp:
-        pd.DataFrame(history).to_csv(tmp, index=False)
+    atomic_write_rows(out.losses, history)
     shutil.rmtree(p.state_dir, ignore_errors=True)
     log.info("%d candidates %s", len(candidates), candidates.shape[1:])

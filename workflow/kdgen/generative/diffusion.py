@@ -193,7 +193,7 @@ def train_diffusion(
     dev = resolve_device(device)
     model = build_unet(cfg, seed)
     model_ema = make_ema(model)
-    opt = torch.optim.AdamW(model.parameters(), lr=cfg.lr, weight_decay=cfg.weight_decay)
+    opt = torch.optim.AdamW(model.parameters(), lr=cfg.lr, weight_decay=cfg.weight_decay, foreach=True)  # as train_gan's
     scheduler = noise_scheduler(cfg)
     state_path = Path(state_dir) / "state.pt"
     state_path.parent.mkdir(parents=True, exist_ok=True)

@@ -328,10 +328,11 @@ def r1_penalty(d: nn.Module, real: torch.Tensor, y: torch.Tensor | None) -> torc
 
 @torch.no_grad()
 def update_ema(ema: nn.Module, model: nn.Module, decay: float) -> None:
-    for pe, pm in zip(ema.parameters(), model.parameters()):
-        pe.lerp_(pm, 1 - decay)
-    for be, bm in zip(ema.buffers(), model.buffers()):
-        be.copy_(bm)
+    """ema <- ema + (1 - decay) (model - ema) for the parameters, a copy of the buffers (batch-norm
+    statistics), each as one foreach call over all tensors."""
+    torch._foreach_lerp_(list(ema.parameters()), list(model.parameters()), 1 - decay)
+    if buffers := list(ema.buffers()):  # none in the StyleGAN2-style generator
+        torch._foreach_copy_(buffers, list(model.buffers()))
 
 
 def make_ema(model: nn.Module) -> nn.Module:

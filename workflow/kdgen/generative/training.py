@@ -25,7 +25,7 @@ import torch.nn.functional as F
 
 from kdgen.generative.gan import GANConfig, build_gan, d_loss, g_loss, make_ema, r1_penalty, update_ema
 from kdgen.runtime import atomic_torch_save
-from kdgen.train.trainer import derive_seed, resolve_device
+from kdgen.train.trainer import derive_seed, resolve_device, seed_device
 
 
 def to_unit(images: torch.Tensor) -> torch.Tensor:
@@ -75,8 +75,10 @@ def train_gan(
     dev = resolve_device(device)
     g, d = build_seeded(cfg, seed)
     g_ema = make_ema(g)
-    opt_g = torch.optim.Adam(g.parameters(), lr=cfg.lr_g, betas=cfg.betas)
-    opt_d = torch.optim.Adam(d.parameters(), lr=cfg.lr_d, betas=cfg.betas)
+    # foreach: one call per update for all tensors instead of a Python loop over them (on the CPU, where
+    # torch's default is the loop, the same numbers about 6% faster at the default's 8 px)
+    opt_g = torch.optim.Adam(g.parameters(), lr=cfg.lr_g, betas=cfg.betas, foreach=True)
+    opt_d = torch.optim.Adam(d.parameters(), lr=cfg.lr_d, betas=cfg.betas, foreach=True)
     state_path = Path(state_dir) / "state.pt"
     state_path.parent.mkdir(parents=True, exist_ok=True)
     start, history = 0, []
@@ -103,7 +105,7 @@ def train_gan(
     began = time.perf_counter()
     for step in steps:
         gen = torch.Generator().manual_seed(derive_seed(seed, step, 0))
-        torch.manual_seed(derive_seed(seed, step, 1))
+        seed_device(derive_seed(seed, step, 1), dev)  # the StyleGAN2-style noise inputs draw from it
         loss_d = torch.zeros(())
         for k in range(cfg.d_steps):
             idx = batch_indices(len(real_all), cfg.batch_size, gen, labels if cfg.class_balanced and labels is not None else None)

@@ -197,6 +197,15 @@ def derive_seed(*parts: int) -> int:
     return int(np.random.SeedSequence([int(p) for p in parts]).generate_state(1)[0])
 
 
+def seed_device(seed: int, device: torch.device) -> None:
+    """Seed the CPU's default generator and, on a CUDA device, that device's, as ``torch.manual_seed``
+    would, without queueing a lazy seeding call (with a stack trace each) for every other backend (XPU,
+    MTIA, CUDA on a CPU run): for seeding on every training step."""
+    torch.default_generator.manual_seed(seed)
+    if device.type == "cuda":
+        torch.cuda.default_generators[torch.cuda.current_device() if device.index is None else device.index].manual_seed(seed)
+
+
 def lr_factor(step: int, steps_per_epoch: int, cfg: TrainConfig) -> float:
     """Learning-rate multiplier at optimizer step ``step``: linear warm-up, then cosine or step decay."""
     epoch = step / steps_per_epoch
