@@ -784,13 +784,18 @@ def ganrep_replication_inputs(dataset):
     return inputs
 
 
+def ganrep_id_path(dataset, size):
+    """The ID of one training subset (written by ganrep_id_<dataset>, read by the runs table)."""
+    return f"results/ganrep/id/{dataset}/size-{size}.json"
+
+
 def ganrep_id_runs(dataset):
     """The subsets measured by the ID job of ``dataset``: each with its size, its indices and its id.json."""
     return [
         {
             "size": size,
             "subset": f"results/data/{dataset}/subsets/size-{size}.npy",
-            "id": f"results/ganrep/id/{dataset}/size-{size}.json",
+            "id": ganrep_id_path(dataset, size),
         }
         for size in ganrep_sizes(config["ganrep"], dataset)
     ]
@@ -817,7 +822,7 @@ def ganrep_table_runs():
             **r,
             "replication": f"{GAN}/replication.json".format(**r),
             "fid": f"{GAN}/fid.json".format(**r),
-            "id": f"results/ganrep/id/{r['dataset']}/size-{r['size']}.json",  # ganrep_id_runs' path
+            "id": ganrep_id_path(r["dataset"], r["size"]),
         }
         for r in ganrep_runs()
     ]
