@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import os
+import shutil
+import socket
 from pathlib import Path
 
 import numpy as np
@@ -44,6 +46,35 @@ def mnist() -> np.ndarray:
         pytest.skip(f"real MNIST digits not found at {path} (they live beside the repository in this workplace)")
     with np.load(path) as data:
         return data["data"]
+
+
+def _slurm_controller_down() -> bool:
+    """SLURM's client tools are installed here, but no controller listens on this machine's port."""
+    if shutil.which("scontrol") is None:
+        return False
+    with socket.socket() as sock:
+        sock.settimeout(0.5)
+        return sock.connect_ex(("127.0.0.1", 6817)) != 0
+
+
+@pytest.fixture(scope="session", autouse=True)
+def no_slurm_probe(tmp_path_factory: pytest.TempPathFactory):
+    """The SLURM executor plugin runs `scontrol show config` when snakemake starts, even for a local run;
+    with the client tools installed and no controller up (a machine whose SLURM tests have run before),
+    it waits 10 s for an answer, on every one of the suite's ~40 snakemake starts. Outside the SLURM
+    tests (which take this folder off PATH), an `scontrol` that fails at once stands first on PATH:
+    the plugin then skips the probe as it does with no SLURM at all. Yields that folder, or None."""
+    if not _slurm_controller_down():
+        yield None
+        return
+    folder = tmp_path_factory.mktemp("no-slurm-probe")
+    fake = folder / "scontrol"
+    fake.write_text("#!/bin/sh\necho 'no SLURM controller during the local tests (tests/conftest.py)' >&2\nexit 1\n")
+    fake.chmod(0o755)
+    before = os.environ["PATH"]
+    os.environ["PATH"] = f"{folder}{os.pathsep}{before}"
+    yield folder
+    os.environ["PATH"] = before
 
 
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:

@@ -34,10 +34,13 @@ def _why_not() -> str | None:
 
 
 @pytest.fixture(scope="module")
-def slurm(repo):
+def slurm(repo, no_slurm_probe):
     reason = _why_not()
     if reason:
         pytest.skip(reason)
+    path = os.environ["PATH"]
+    if no_slurm_probe is not None:  # the real scontrol for these tests (conftest.py)
+        os.environ["PATH"] = os.pathsep.join(p for p in path.split(os.pathsep) if p != str(no_slurm_probe))
     pids = Path(os.environ.get("KDGEN_SLURM_DIR", "/var/tmp/kdgen-slurm")) / "pids"
     already = {p.name for p in pids.glob("*.pid")} if pids.is_dir() else set()
     proc = subprocess.run(["bash", str(repo / "cluster/slurm_up.sh")], capture_output=True, text=True, timeout=900)
@@ -45,6 +48,7 @@ def slurm(repo):
     yield
     if not already:
         subprocess.run(["bash", str(repo / "cluster/slurm_down.sh")], capture_output=True, timeout=120)
+    os.environ["PATH"] = path
 
 
 def snakemake(repo: Path, workdir: Path, args: list[str], config: Path, limit: int = 600) -> subprocess.CompletedProcess:
