@@ -688,12 +688,17 @@ def gan_resume_dir(wildcards):
     return f"{GAN}/.resume".format(**wildcards)
 
 
+def ganrep_subset_path(dataset, size):
+    """The indices of one training subset of the nested ladder (made by subset_dataset)."""
+    return f"results/data/{dataset}/subsets/size-{size}.npy"
+
+
 def ganrep_subset_inputs(wildcards):
     base = f"results/data/{wildcards.dataset}"
     return {
         "images": f"{base}/images.npz",
         "manifest": f"{base}/manifest.json",
-        "subset": f"{base}/subsets/size-{wildcards.size}.npy",
+        "subset": ganrep_subset_path(wildcards.dataset, wildcards.size),
     }
 
 
@@ -704,11 +709,7 @@ def ganrep_fid_runs(dataset):
     return [
         {
             "samples": f"{GAN}/samples.npz".format(**r),
-            "reference": (
-                f"results/data/{dataset}/subsets/size-{r['size']}.npy"
-                if g["fid_reference"] == "subset"
-                else "train_split"
-            ),
+            "reference": (ganrep_subset_path(dataset, r["size"]) if g["fid_reference"] == "subset" else "train_split"),
             "fid": f"{GAN}/fid.json".format(**r),
         }
         for r in ganrep_runs()
@@ -755,7 +756,7 @@ def ganrep_replication_runs(dataset):
     return [
         {
             "samples": f"{GAN}/samples.npz".format(**r),
-            "subset": f"results/data/{dataset}/subsets/size-{r['size']}.npy",
+            "subset": ganrep_subset_path(dataset, r["size"]),
             "summary": f"{GAN}/replication.json".format(**r),
             "neighbours": f"{GAN}/neighbours.npz".format(**r),
         }
@@ -794,7 +795,7 @@ def ganrep_id_runs(dataset):
     return [
         {
             "size": size,
-            "subset": f"results/data/{dataset}/subsets/size-{size}.npy",
+            "subset": ganrep_subset_path(dataset, size),
             "id": ganrep_id_path(dataset, size),
         }
         for size in ganrep_sizes(config["ganrep"], dataset)
@@ -850,7 +851,7 @@ def ganrep_neighbour_runs():
             **run,
             "samples": f"{GAN}/samples.npz".format(**run),
             "neighbours": f"{GAN}/neighbours.npz".format(**run),
-            "subset": f"results/data/{run['dataset']}/subsets/size-{run['size']}.npy",
+            "subset": ganrep_subset_path(run["dataset"], run["size"]),
         }
         for run in ganrep_runs()
         if run["seed"] == min(g["seeds"]) and run["size"] in ends[run["dataset"]]
