@@ -1,9 +1,10 @@
-"""The output files `snakemake -n` plans for the default, smoke and paper configs, sorted: what a
-restructuring must leave unchanged (``tests/test_planned_outputs.py`` compares them with the lists kept in
+"""The output files `snakemake -n` plans for the default, smoke and paper configs, and the rules it runs
+where snakemake runs (``local: <rule>``), sorted: what a restructuring must leave unchanged (``tests/test_planned_outputs.py`` compares them with the lists kept in
 ``tests/data/planned_outputs/``).
 
     PYTHONPATH=workflow python tests/planned_outputs.py           # print the differences, exit 1 on any
     PYTHONPATH=workflow python tests/planned_outputs.py --write   # keep today's lists (after a deliberate change)
+    ... --write --repo DIR    # keep the lists of another checkout (e.g. `git worktree add DIR <commit>`)
 
 The paper configs name data under /data; each such path is replaced by an empty fixture (a folder, a
 stand-in weights file, a header-only CSV) so that they plan on any machine.
@@ -24,6 +25,20 @@ CONFIGS = {
     "smoke": "configs/smoke.yaml",
     **{f"paper_{s}": f"configs/paper/{s}.yaml" for s in ("ganrep", "gmaug", "lfkd", "xkd")},
 }
+# the rules the workflow runs where snakemake runs (localrules and `localrule: True`), one per line
+LOCAL_RULES = """
+import sys
+from pathlib import Path
+from snakemake.api import SnakemakeApi
+from snakemake.settings.types import ConfigSettings, OutputSettings, ResourceSettings, StorageSettings
+snakefile, config, workdir = map(Path, sys.argv[1:])
+with SnakemakeApi(OutputSettings(quiet=True)) as api:
+    workflow = api.workflow(
+        resource_settings=ResourceSettings(), config_settings=ConfigSettings(configfiles=[config]),
+        storage_settings=StorageSettings(), snakefile=snakefile, workdir=workdir,
+    )._workflow
+    print("\\n".join(sorted(workflow._localrules)))
+"""
 DATA_PATH = re.compile(r"/data/[A-Za-z0-9_./-]+")
 
 
@@ -43,7 +58,8 @@ def fixture_config(text: str, root: Path) -> str:
 
 def planned_outputs(config: str, repo: Path = REPO) -> list[str]:
     """Every output file of every job that ``snakemake -n`` plans for ``config`` (relative to the repo), in
-    a fresh working directory, sorted."""
+    a fresh working directory, and ``local: <rule>`` for each planned rule that runs where snakemake runs
+    (never in a cluster queue), sorted."""
     with tempfile.TemporaryDirectory() as tmp:
         root = Path(tmp)
         path = root / "config.yaml"
@@ -60,21 +76,29 @@ def planned_outputs(config: str, repo: Path = REPO) -> list[str]:
             line = line.strip()
             if line.startswith("output:"):
                 files.update(f.strip() for f in line[len("output:"):].split(",") if f.strip())
+        local = subprocess.run(
+            [sys.executable, "-c", LOCAL_RULES, str(repo / "Snakefile"), str(path), str(root / "work")],
+            capture_output=True, text=True, timeout=600,
+        )
+        if local.returncode != 0:
+            raise RuntimeError(f"listing the local rules of {config} failed:\n{local.stderr[-3000:]}")
+        files.update(f"local: {name}" for name in local.stdout.split())
         return sorted(f.replace(str(root), "<tmp>") for f in files)
 
 
 def main(argv: list[str]) -> int:
     write = "--write" in argv
+    repo = Path(argv[argv.index("--repo") + 1]).resolve() if "--repo" in argv else REPO  # e.g. a worktree of an earlier commit
     differ = 0
     for name, config in CONFIGS.items():
-        now = planned_outputs(config)
+        now = planned_outputs(config, repo)
         kept = KEPT / f"{name}.txt"
         if write:
             KEPT.mkdir(parents=True, exist_ok=True)
             kept.write_text("\n".join(now) + "\n")
             print(f"{name}: {len(now)} files -> {kept.relative_to(REPO)}")
             continue
-        before = kept.read_text().split()
+        before = kept.read_text().splitlines()
         gone, new = sorted(set(before) - set(now)), sorted(set(now) - set(before))
         differ += bool(gone or new)
         print(f"{name}: {len(now)} files, {len(gone)} gone, {len(new)} new")

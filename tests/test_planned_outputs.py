@@ -8,7 +8,7 @@ from planned_outputs import CONFIGS, KEPT, planned_outputs
 
 @pytest.mark.parametrize("name", sorted(CONFIGS))
 def test_the_planned_output_files_are_the_kept_ones(name):
-    kept = (KEPT / f"{name}.txt").read_text().split()
+    kept = (KEPT / f"{name}.txt").read_text().splitlines()
     now = planned_outputs(CONFIGS[name])
     gone, new = sorted(set(kept) - set(now)), sorted(set(now) - set(kept))
     assert not gone and not new, (
