@@ -114,16 +114,16 @@ def test_classifier_entries_are_checked(repo, tmp_path, default_config):
 
 
 def test_ganrep_sizes_must_leave_the_id_estimate_enough_neighbours(default_config):
-    from kdgen.train.runs import check_runs
+    from kdgen.studies import config_problems
 
     config = validate_config(default_config)
-    assert check_runs(config) == []
+    assert config_problems(config) == []
     config["ganrep"]["sizes"] = [20, 64]
-    assert any("ganrep.sizes holds 20: the ID estimate needs more than k_max = 20" in p for p in check_runs(config))
+    assert any("ganrep.sizes holds 20: the ID estimate needs more than k_max = 20" in p for p in config_problems(config))
     config["ganrep"]["sizes"], config["ganrep"]["id_bootstrap"] = [24, 64], 10
-    assert any("bootstrapped IDs need sets of at least 63" in p for p in check_runs(config))
+    assert any("bootstrapped IDs need sets of at least 63" in p for p in config_problems(config))
     config["ganrep"]["sizes"] = [63, 128]
-    assert check_runs(config) == []
+    assert config_problems(config) == []
 
 
 def _teacher_on(config, name, spec, student="digits", subset="full"):
@@ -174,12 +174,12 @@ def _teacher_on(config, name, spec, student="digits", subset="full"):
 )
 def test_names_and_sizes_that_would_fail_inside_a_job_are_config_errors(repo, mutate, expected):
     """Each of these passed planning and failed (or would) inside a job; now one clear line each."""
-    from kdgen.train.runs import check_runs
+    from kdgen.studies import config_problems
 
     smoke = yaml.safe_load((repo / "configs" / "smoke.yaml").read_text())
-    assert check_runs(validate_config(smoke)) == []
+    assert config_problems(validate_config(smoke)) == []
     mutate(smoke)
-    problems = check_runs(validate_config(smoke))
+    problems = config_problems(validate_config(smoke))
     assert len(problems) == 1 and problems[0].startswith(expected), problems
 
 
@@ -209,7 +209,7 @@ def test_the_torch_free_names_are_the_zoo_and_the_policies():
     """The names the config check and the wildcards use (no torch import) are exactly what builds."""
     import re
 
-    from kdgen.models.names import ARCH_NAMES, ARCH_PATTERN
+    from kdgen.models.architectures import ARCH_NAMES, ARCH_PATTERN
     from kdgen.models.zoo import ARCHITECTURES
     from kdgen.train.augment import build_transform
     from kdgen.train.policies import POLICY_PATTERN, policy_problem
@@ -224,7 +224,7 @@ def test_the_torch_free_names_are_the_zoo_and_the_policies():
 def test_parsing_the_workflow_does_not_import_torch(repo):
     code = (
         "import sys; sys.path.insert(0, 'workflow')\n"
-        "import kdgen.config, kdgen.data.sources, kdgen.models.names, kdgen.train.policies, kdgen.train.runs\n"
+        "import kdgen.config, kdgen.data.sources, kdgen.models.architectures, kdgen.train.policies, kdgen.studies, kdgen.lfkd.tables\n"
         "print('torch' in sys.modules)"
     )
     proc = subprocess.run([sys.executable, "-c", code], cwd=repo, capture_output=True, text=True, timeout=120)
@@ -233,18 +233,19 @@ def test_parsing_the_workflow_does_not_import_torch(repo):
 
 def test_ganrep_sizes_per_dataset(repo):
     """One ladder per dataset (the paper's differ): every ganrep dataset needs one, no stray ones, each checked."""
-    from kdgen.train.runs import check_runs, ganrep_sizes
+    from kdgen.ganrep.plan import ganrep_sizes
+    from kdgen.studies import config_problems
 
     smoke = yaml.safe_load((repo / "configs" / "smoke.yaml").read_text())
     smoke["ganrep"]["sizes"] = {"shapes": [24, 48]}
     config = validate_config(smoke)
-    assert check_runs(config) == [] and ganrep_sizes(config["ganrep"], "shapes") == [24, 48]
+    assert config_problems(config) == [] and ganrep_sizes(config["ganrep"], "shapes") == [24, 48]
     smoke["ganrep"]["sizes"] = {"shapes": [24, 70], "digits": [30]}
-    problems = check_runs(validate_config(smoke))
+    problems = config_problems(validate_config(smoke))
     assert any(p.startswith("ganrep.sizes.shapes = [24, 70]: sizes [70] exceed the 64 images") for p in problems)
     assert any(p.startswith("ganrep.sizes.digits: not one of ganrep.datasets") for p in problems)
     smoke["ganrep"]["sizes"] = {"digits": [30]}
-    assert any("ganrep.sizes has no ladder for 'shapes'" in p for p in check_runs(validate_config(smoke)))
+    assert any("ganrep.sizes has no ladder for 'shapes'" in p for p in config_problems(validate_config(smoke)))
 
 
 def _smoke(repo):
@@ -252,7 +253,8 @@ def _smoke(repo):
 
 
 def test_distill_block_defaults_and_free_student_names(repo):
-    from kdgen.train.runs import check_runs, student_runs, student_teachers, trained_classifier_runs
+    from kdgen.distill.plan import student_runs, student_teachers
+    from kdgen.studies import all_students, config_problems, trained_classifier_runs
 
     config = validate_config({k: v for k, v in _smoke(repo).items() if k not in ("lfkd", "xkd")})  # distill.students alone
     d = config["distill"]
@@ -260,7 +262,7 @@ def test_distill_block_defaults_and_free_student_names(repo):
     student = d["students"][0]
     assert (student["method"], student["seeds"], student["teachers"][1]["seed"]) == ("kd", [0], 1)
     assert [t["name"] for t in student_teachers(student)] == ["T1", "T2"]
-    assert student_runs(config) == [
+    assert student_runs(all_students(config)) == [
         {"dataset": "digits", "train_subset": "size-50", "arch": "tiny", "aug": "weak", "method": "kd", "student": "T1w_T2s_Sw", "seed": 0}
     ]
     # the teachers are classifier runs even where the classifiers list does not name them (T2, on the
@@ -270,12 +272,12 @@ def test_distill_block_defaults_and_free_student_names(repo):
     for name in ("my_ensemble_2", "Teacher_Student", "T1s_T2w_T3s_Sw_v2", "x"):  # free names need not follow the paper
         smoke = _smoke(repo)
         smoke["distill"]["students"][0]["name"] = name
-        assert check_runs(validate_config(smoke)) == [], name
+        assert config_problems(validate_config(smoke)) == [], name
     smoke = _smoke(repo)  # the paper's form with one and with three teachers
     smoke["distill"]["students"][0].update(name="T1s_Sw", teachers=[{"arch": "tiny", "aug": "strong"}])
-    assert check_runs(validate_config(smoke)) == []
+    assert config_problems(validate_config(smoke)) == []
     smoke["distill"]["students"][0].update(name="T1s_T2w_T3s_Sw", teachers=[{"arch": "tiny", "aug": a, "seed": k} for k, a in enumerate(["strong", "weak", "strong"])])
-    assert check_runs(validate_config(smoke)) == []
+    assert config_problems(validate_config(smoke)) == []
 
 
 def test_distill_schema_errors_are_one_line_each(repo):

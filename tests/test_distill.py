@@ -15,7 +15,7 @@ from kdgen.distill.kd import KDConfig, KnowledgeDistillation, kd_loss
 from kdgen.distill.methods import build_method
 from kdgen.distill.teachers import ClassifierTeacher, EmbeddingTeacher, TeacherError
 from kdgen.models import Normalized, build_model, cam_parts
-from kdgen.models.names import ARCH_NAMES
+from kdgen.models.architectures import ARCH_NAMES
 from kdgen.runtime import atomic_torch_save, file_sha256
 from kdgen.train.augment import Augmentation, build_transform
 from kdgen.train.classifier import SplitData, build_classifier, classifier_meta, load_classifier, load_split_data, save_outputs, train_and_save
@@ -266,7 +266,7 @@ def test_a_student_run_has_a_classifier_runs_outputs_and_leaves_its_teachers_alo
 def test_the_classifier_table_keeps_methods_apart():
     import pandas as pd
 
-    from kdgen.plots.tables import classifier_table
+    from kdgen.train.tables import classifier_table
 
     runs = pd.DataFrame(
         [

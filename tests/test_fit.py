@@ -7,7 +7,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from kdgen.fit.decay import (
+from kdgen.curves.decay import (
     DecayFit,
     decay,
     fit_exponential_decay,
@@ -18,7 +18,7 @@ from kdgen.fit.decay import (
     shared_factor,
     standardise,
 )
-from kdgen.fit.ganrep import published_id_scale, refit_published
+from kdgen.ganrep.fits import published_id_scale, refit_published
 
 
 @pytest.mark.parametrize("a,b,c", [(0.97, 60.0, 100.5), (0.985, 25.0, 101.2), (0.96, 110.0, 100.1)])
@@ -104,7 +104,7 @@ def _runs(curves: dict[tuple[str, str], list[float]], seeds=(0, 1)) -> pd.DataFr
 
 
 def test_a_flat_curve_is_flagged_and_kept_out_of_every_pooled_quantity():
-    from kdgen.fit.ganrep import fit_runs
+    from kdgen.ganrep.fits import fit_runs
 
     decaying = {("g1", "a"): [60.0, 20.0, 5.0, 1.0], ("g1", "b"): [50.0, 25.0, 4.0, 0.5], ("g2", "a"): [40.0, 10.0, 2.0, 0.3]}
     clean = fit_runs(_runs(decaying), 8000, 1.0)
@@ -125,7 +125,7 @@ def test_a_flat_curve_is_flagged_and_kept_out_of_every_pooled_quantity():
 
 
 def test_size_trend_reports_spearman_rho_per_curve():
-    from kdgen.fit.ganrep import curve_means, size_trend
+    from kdgen.ganrep.fits import curve_means, size_trend
 
     trend = size_trend(curve_means(_runs({("g", "a"): [60.0, 20.0, 5.0, 1.0], ("g", "b"): [1.0, 5.0, 3.0, 0.0], ("h", "a"): [0.0] * 4}), 8000))
     rho = trend.set_index(["generator", "dataset"])["spearman_rho_size"]

@@ -12,10 +12,10 @@ import pytest
 import yaml
 
 from kdgen.config import ConfigError, validate_config
-from kdgen.fit.gain import PAPER_FIT, fit_gain, from_paper_form, paper_form
+from kdgen.gmaug.fits import PAPER_FIT, fit_gain, from_paper_form, paper_form
 from kdgen.gmaug.plan import PLANE_FIGURE_SUPERCLASSES, candidate_counts, generator_seed, gmaug_arms, gmaug_problems, target_counts
 from kdgen.gmaug.rebalance import accepted_mask, candidate_scores, class_table, select
-from kdgen.train.runs import check_runs
+from kdgen.studies import config_problems
 
 
 @pytest.fixture()
@@ -25,13 +25,13 @@ def smoke(repo):
 
 def problems_of(config):
     config = validate_config(config)
-    return check_runs(config) + gmaug_problems(config, config["datasets"])
+    return config_problems(config)
 
 
 def test_the_smoke_and_default_configs_have_no_problems(repo, smoke):
     assert problems_of(smoke) == []
     default = validate_config(yaml.safe_load((repo / "config.yaml").read_text()))
-    assert gmaug_problems(default, default["datasets"]) == []
+    assert gmaug_problems(default) == []
     assert gmaug_arms(default["gmaug"]) == ["step1"]
     assert gmaug_arms(validate_config(smoke)["gmaug"]) == ["step1", "step2"]
 
@@ -255,9 +255,9 @@ def test_every_arm_rebalances_with_its_filtering_classifier(monkeypatch):
     reaches its target."""
     import torch
 
-    import kdgen.gmaug.study as study
+    import kdgen.gmaug.data as study
     from kdgen.data.store import ClassInfo, ImageDataset
-    from kdgen.gmaug.study import Imbalanced, original_data, rebalance
+    from kdgen.gmaug.data import Imbalanced, original_data, rebalance
 
     class Brightness(torch.nn.Module):  # the closer the mean brightness to class k's, the larger logit k
         def forward(self, x):

@@ -9,7 +9,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from kdgen.plots import gmaug
+from kdgen.gmaug import figures as gmaug
 from kdgen.plots.style import save_figure
 
 RNG = np.random.default_rng(0)

@@ -16,16 +16,12 @@ import torch
 import yaml
 
 from kdgen.config import ConfigError, validate_config
-from kdgen.distill.lfkd import (
-    Observation,
-    config_table,
-    grid_rows,
-    mean_std,
-    student_measures,
-    teacher_pair_rows,
-    teacher_table,
-)
-from kdgen.train.runs import check_runs, lfkd_baselines, lfkd_pool, lfkd_students, student_runs, trained_classifier_runs
+from kdgen.lfkd.measures import Observation, student_measures, teacher_pair_rows
+from kdgen.lfkd.tables import config_table, grid_rows, teacher_table
+from kdgen.tables import mean_std
+from kdgen.distill.plan import student_runs
+from kdgen.lfkd.plan import lfkd_baselines, lfkd_pool, lfkd_students
+from kdgen.studies import all_students, config_problems, trained_classifier_runs
 
 
 def lfkd_config(**lfkd):
@@ -64,8 +60,8 @@ def test_pool_and_no_kd_students_join_the_classifier_runs():
     runs = trained_classifier_runs(config)
     assert all(r in runs for r in pool + baselines)
     assert len(runs) == len({tuple(r.values()) for r in runs}) == 9 + 4
-    assert len(student_runs(config)) == 4
-    assert check_runs(config) == []
+    assert len(student_runs(all_students(config))) == 4
+    assert config_problems(config) == []
 
 
 @pytest.mark.parametrize(
@@ -80,7 +76,7 @@ def test_pool_and_no_kd_students_join_the_classifier_runs():
     ],
 )
 def test_bad_lfkd_settings_are_one_line_each(change, message):
-    problems = check_runs(lfkd_config(**change))
+    problems = config_problems(lfkd_config(**change))
     assert any(p.startswith(message) for p in problems), problems
     assert len([p for p in problems if p.startswith(message.split(" ")[0])]) == 1
 
@@ -104,9 +100,9 @@ def test_a_distill_student_may_not_share_an_lfkd_students_folder():
     clash = {"name": "T1w_T2w_Sw", "dataset": "digits", "subset": "size-300", "arch": "resnet8", "aug": "weak",
              "teachers": [{"arch": "resnet8", "aug": "weak", "subset": "full"}, {"arch": "resnet8", "aug": "weak", "seed": 1, "subset": "full"}]}
     raw = {"datasets": {"digits": {"source": "digits", "ladder": [100, 300]}}, "lfkd": config["lfkd"], "distill": {"students": [clash]}}
-    problems = check_runs(validate_config(raw))
+    problems = config_problems(validate_config(raw))
     assert any(p.startswith("distill.students[0].name = 'T1w_T2w_Sw': the lfkd study has a student") for p in problems), problems
-    assert validate_config({**raw, "distill": {"students": [{**clash, "name": "mine"}]}}) and not check_runs(validate_config({**raw, "distill": {"students": [{**clash, "name": "mine"}]}}))
+    assert validate_config({**raw, "distill": {"students": [{**clash, "name": "mine"}]}}) and not config_problems(validate_config({**raw, "distill": {"students": [{**clash, "name": "mine"}]}}))
 
 
 def observation(pred: list[int], masks: torch.Tensor, k: int = 3) -> Observation:
@@ -212,7 +208,7 @@ def test_paper_scale_lfkd_config_plans_through_the_slurm_profile(repo, tmp_path)
 
 
 def test_markdown_view_joins_mean_and_spread():
-    from kdgen.distill.lfkd import readable
+    from kdgen.tables import readable
 
     table = pd.DataFrame({"config": ["a", "b"], "top1": [85.0, float("nan")], "top1_std": [7.07107, float("nan")], "kl": [0.5, 0.25]})
     view = readable(table, ["config"], ["top1", "kl"])

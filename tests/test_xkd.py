@@ -11,7 +11,10 @@ import torch
 import yaml
 
 from kdgen.config import validate_config
-from kdgen.train.runs import check_runs, classifier_teachers, lfkd_baselines, lfkd_pool, xkd_baselines, student_teachers, trained_classifier_runs, xkd_arms, xkd_students
+from kdgen.distill.plan import classifier_teachers, student_teachers
+from kdgen.lfkd.plan import lfkd_baselines, lfkd_pool
+from kdgen.studies import config_problems, trained_classifier_runs
+from kdgen.xkd.plan import xkd_arms, xkd_baselines, xkd_students
 
 
 @pytest.fixture()
@@ -65,9 +68,9 @@ def test_arms_alias_the_ends_of_the_sweeps(smoke):
     ],
 )
 def test_bad_xkd_settings_are_one_line_each(smoke, mutate, expected):
-    assert check_runs(validate_config(smoke)) == []
+    assert config_problems(validate_config(smoke)) == []
     mutate(smoke)
-    problems = check_runs(validate_config(smoke))
+    problems = config_problems(validate_config(smoke))
     assert len(problems) == 1 and problems[0].startswith(expected), problems
 
 
@@ -95,7 +98,7 @@ def test_crossmodal_teacher_trains_through_the_trainer_and_teaches_a_student(tmp
     from kdgen.train.classifier import save_outputs
     from kdgen.train.trainer import BatchContext, TrainConfig, fit
     from kdgen.xkd.crossmodal import CrossmodalLoss, CrossmodalTeacher
-    from kdgen.xkd.study import Embeddings, crossmodal_meta, crossmodal_teacher, load_embeddings, save_embeddings, teacher_rows
+    from kdgen.xkd.io import Embeddings, crossmodal_meta, crossmodal_teacher, load_embeddings, save_embeddings, teacher_rows
 
     gen = torch.Generator().manual_seed(0)
     d, c, n = 8, 3, 90
@@ -155,7 +158,7 @@ def test_the_augmented_view_runs_the_clip_on_the_students_batch(tmp_path):
     with the arm's text drawn per id as for the clean view."""
     from kdgen.xkd.clip import build_clip, encode_images
     from kdgen.xkd.crossmodal import CrossmodalTeacher, arm_inputs, parse_arm
-    from kdgen.xkd.study import Embeddings, augmented_view_teacher, crossmodal_meta
+    from kdgen.xkd.io import Embeddings, augmented_view_teacher, crossmodal_meta
     from kdgen.train.classifier import save_outputs
     from kdgen.train.trainer import TrainResult, atomic_torch_save
 

@@ -6,11 +6,11 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 import pytest
+from kdgen.tables import mean_std_markdown as markdown
 from kdgen.xkd.tables import (
     arm_axes,
     leakage_table,
     main_table,
-    markdown,
     student_label,
     sweep_table,
 )
@@ -159,7 +159,7 @@ def tables():
 
 def test_every_figure_builds_and_saves(tables, tmp_path):
     from kdgen.plots.style import save_figure
-    from kdgen.plots.xkd import (
+    from kdgen.xkd.figures import (
         clip_figure,
         leakage_figure,
         main_figure,
@@ -195,7 +195,7 @@ def test_every_figure_builds_and_saves(tables, tmp_path):
 
 def test_figures_build_without_students_or_paper_rows(tables, tmp_path):
     from kdgen.plots.style import save_figure
-    from kdgen.plots.xkd import leakage_figure, main_figure, sweep_figure
+    from kdgen.xkd.figures import leakage_figure, main_figure, sweep_figure
 
     leak = leakage_table(_teachers(), _students().iloc[:0], PAPER_LEAKAGE.iloc[:0])
     sweep = sweep_table(_teachers(), _students().iloc[:0], "noise_percent")
@@ -217,7 +217,7 @@ def test_paper_gains_rederive_the_published_numbers():
 @pytest.mark.parametrize("name", ["main", "leakage", "mix_sweep", "noise_sweep"])
 def test_build_writes_each_table_and_its_figure_draws_from_the_csv(name, tmp_path):
     from kdgen.plots.style import save_figure
-    from kdgen.plots.xkd import figure
+    from kdgen.xkd.figures import figure
     from kdgen.xkd.tables import build
 
     table, md = build(name, _teachers(), _students(), PAPER, PAPER_LEAKAGE)

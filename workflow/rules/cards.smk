@@ -1,10 +1,15 @@
 # Dataset cards: a sample grid, a class-count histogram and split counts per configured dataset.
 
+
+def card_subsets(wildcards):
+    ratios = config["datasets"][wildcards.dataset]["long_tail"]["ratios"]
+    return [f"{DATA}/subsets/lt-{r:g}.npy".format(dataset=wildcards.dataset) for r in ratios]
+
+
 CARD = "results/data/{dataset}/card"
 
 
 rule card_samples:
-    """Dataset card: a grid of sample images per class."""
     input:
         images=f"{DATA}/images.npz",
         manifest=f"{DATA}/manifest.json",
@@ -19,6 +24,8 @@ rule card_samples:
         pdf=f"{CARD}/samples.pdf",
     log:
         f"{LOGS}/card_samples.log",
+    """Dataset card: a grid of sample images per class."""
+    localrule: True
     conda:
         "../../envs/kdgen.yaml"
     params:
@@ -30,7 +37,6 @@ rule card_samples:
 
 
 rule card_class_counts:
-    """Dataset card: images per class in each split and in each long-tailed subset."""
     input:
         images=f"{DATA}/images.npz",
         manifest=f"{DATA}/manifest.json",
@@ -46,6 +52,8 @@ rule card_class_counts:
         pdf=f"{CARD}/class_counts.pdf",
     log:
         f"{LOGS}/card_class_counts.log",
+    """Dataset card: images per class in each split and in each long-tailed subset."""
+    localrule: True
     conda:
         "../../envs/kdgen.yaml"
     script:
@@ -53,7 +61,6 @@ rule card_class_counts:
 
 
 rule card_split_counts:
-    """Dataset card: the table of images per class and split."""
     input:
         images=f"{DATA}/images.npz",
         manifest=f"{DATA}/manifest.json",
@@ -68,6 +75,8 @@ rule card_split_counts:
         md=f"{CARD}/split_counts.md",
     log:
         f"{LOGS}/card_split_counts.log",
+    """Dataset card: the table of images per class and split."""
+    localrule: True
     conda:
         "../../envs/kdgen.yaml"
     script:

@@ -3,7 +3,8 @@
 import numpy as np
 
 from kdgen.data.store import load_dataset
-from kdgen.plots.tables import split_count_table, write_table
+from kdgen.data.tables import split_count_table
+from kdgen.tables import write_table
 from kdgen.runtime import logged
 
 with logged(snakemake.log[0]):

@@ -1,7 +1,8 @@
 """The class to super-class map of one dataset, as CSV."""
 
 from kdgen.data.store import load_manifest
-from kdgen.plots.tables import hierarchy_table, write_table
+from kdgen.data.tables import hierarchy_table
+from kdgen.tables import write_table
 from kdgen.runtime import logged
 
 with logged(snakemake.log[0]) as log:

@@ -5,7 +5,7 @@ import json
 import torch
 
 from kdgen.distill.methods import build_method
-from kdgen.distill.teachers import ClassifierTeacher
+from kdgen.distill.teachers import ClassifierTeacher, build_teacher
 from kdgen.runtime import atomic_write_text, file_sha256, logged
 from kdgen.train.classifier import load_split_data, train_and_save
 from kdgen.train.trainer import TrainConfig
@@ -16,18 +16,11 @@ with logged(snakemake.log[0]) as log:
     data = load_split_data(snakemake.input.images, snakemake.input.manifest, snakemake.input.splits, snakemake.input.get("subset"))
     paths = dict(zip([t["name"] for t in p.teachers], snakemake.input.teachers))
     teachers = {}
-    for t in p.teachers:
-        if "crossmodal" in t:  # the xkd study's T_x over the clean view's CLIP embedding (by id) or the augmented view's
-            from kdgen.xkd.study import augmented_view_teacher, clip_bundle, crossmodal_teacher, load_embeddings
-
-            emb = load_embeddings(snakemake.input.embeddings)
-            if p.xkd_view == "augmented":
-                bundle = clip_bundle(p.clip, snakemake.input.get("clip"), p.device)
-                teachers[t["name"]] = augmented_view_teacher(paths[t["name"]], emb, bundle, data.num_classes)
-            else:
-                teachers[t["name"]] = crossmodal_teacher(paths[t["name"]], emb, data.num_classes)
-        else:
+    for t, kind in zip(p.teachers, p.teacher_kinds):
+        if kind is None:
             teachers[t["name"]] = ClassifierTeacher.from_checkpoint(paths[t["name"]], data.num_classes)
+        else:  # a teacher of a study's kind (the xkd study's T_x), built as its kind says
+            teachers[t["name"]] = build_teacher(kind["builder"], paths[t["name"]], snakemake.input, kind["settings"], data.num_classes)
     listing = [{**t, "checkpoint": paths[t["name"]], "sha256": file_sha256(paths[t["name"]])} for t in p.teachers]
     settings = {k: v for k, v in p.method.items() if k != "teacher_mode"}
     method = build_method(w.method, teachers, settings)

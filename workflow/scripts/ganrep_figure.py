@@ -4,8 +4,8 @@ nearest neighbours."""
 import numpy as np
 import pandas as pd
 
-from kdgen.fit.ganrep import curve_means, curve_points, published_id_scale
-from kdgen.plots import ganrep as plots
+from kdgen.ganrep.fits import curve_means, curve_points, published_id_scale
+from kdgen.ganrep import figures as plots
 from kdgen.plots.style import save_figure
 from kdgen.runtime import logged
 

@@ -2,8 +2,8 @@
 
 import pandas as pd
 
-from kdgen.fit.ganrep import fit_runs
-from kdgen.plots.tables import write_table
+from kdgen.ganrep.fits import fit_runs
+from kdgen.tables import write_table
 from kdgen.runtime import logged
 
 with logged(snakemake.log[0]) as log:

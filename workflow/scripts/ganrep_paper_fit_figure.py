@@ -2,8 +2,8 @@
 
 import pandas as pd
 
-from kdgen.fit.ganrep import curve_points, published_id_scale
-from kdgen.plots.ganrep import paper_fit_figure
+from kdgen.ganrep.fits import curve_points, published_id_scale
+from kdgen.ganrep.figures import paper_fit_figure
 from kdgen.plots.style import save_figure
 from kdgen.runtime import logged
 

@@ -3,8 +3,8 @@ ratio-test replication % and FID, beside the ID of the training subset."""
 
 import pandas as pd
 
-from kdgen.fit.ganrep import curve_means
-from kdgen.plots.tables import write_table
+from kdgen.ganrep.fits import curve_means
+from kdgen.tables import write_table
 from kdgen.runtime import logged
 
 with logged(snakemake.log[0]) as log:

@@ -4,7 +4,7 @@ import json
 
 import pandas as pd
 
-from kdgen.plots.tables import write_table
+from kdgen.tables import write_table
 from kdgen.runtime import logged
 
 with logged(snakemake.log[0]) as log:

@@ -8,7 +8,7 @@ import json
 import numpy as np
 import torch
 
-from kdgen.gmaug.study import evaluate_test, load_imbalanced, original_data, rebalance
+from kdgen.gmaug.data import evaluate_test, load_imbalanced, original_data, rebalance
 from kdgen.runtime import atomic_path, atomic_write_text, logged
 from kdgen.train.classifier import train_and_save
 from kdgen.train.trainer import TrainConfig
@@ -21,13 +21,13 @@ with logged(snakemake.log[0]) as log:
         with np.load(inp.candidates) as c:
             candidates, intended = c["images"], c["labels"].astype(np.int64)
         filters = {k: inp[k] for k in ("original", "step1") if k in inp.keys()}
-        r = rebalance(data, candidates, intended, w.gm_arm, p.target, p.gmaug["filter"], int(w.seed), filters, device=p.device, log=log.info)
+        r = rebalance(data, candidates, intended, w.gmaug_arm, p.target, p.gmaug["filter"], int(w.seed), filters, device=p.device, log=log.info)
         with atomic_path(out.selection) as tmp, tmp.open("wb") as fh:
             extra = {} if r.accepted is None else {"accepted": r.accepted}
             np.savez(fh, source=r.source, origin=r.origin, labels=r.data.train[1].numpy(), kept=r.kept, **extra)
         with atomic_path(out.classes) as tmp:
             r.classes.to_csv(tmp, index=False)
-        split, meta = r.data, {"generator": w.gm_generator, "arm": w.gm_arm, "generated": int(len(r.kept))}
+        split, meta = r.data, {"generator": w.gmaug_generator, "arm": w.gmaug_arm, "generated": int(len(r.kept))}
     else:
         split, meta = original_data(data), {"generator": "", "arm": "original", "generated": 0}
     cfg = TrainConfig(**p.training, augmentation=p.gmaug["aug"], seed=int(w.seed), device=p.device, precision=p.precision)

@@ -4,7 +4,7 @@ oversample x missing of them, at the dataset's image size."""
 import numpy as np
 
 from kdgen.gmaug.generators import read_labelled_samples, take_external
-from kdgen.gmaug.study import intended_labels, load_imbalanced
+from kdgen.gmaug.data import intended_labels, load_imbalanced
 from kdgen.runtime import atomic_path, logged
 
 with logged(snakemake.log[0]) as log:

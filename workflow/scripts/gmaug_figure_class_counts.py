@@ -3,7 +3,7 @@ and generated stacked), the target and the acceptance rate."""
 
 import pandas as pd
 
-from kdgen.plots.gmaug import class_counts_figure
+from kdgen.gmaug.figures import class_counts_figure
 from kdgen.plots.style import save_figure
 from kdgen.runtime import logged
 

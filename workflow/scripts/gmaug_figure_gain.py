@@ -3,7 +3,7 @@ points and their re-fitted curve."""
 
 import pandas as pd
 
-from kdgen.plots.gmaug import gain_figure
+from kdgen.gmaug.figures import gain_figure
 from kdgen.plots.style import save_figure
 from kdgen.runtime import logged
 

@@ -3,7 +3,7 @@ the re-balanced classifiers (mean over seeds)."""
 
 import pandas as pd
 
-from kdgen.plots.gmaug import learning_curves_figure
+from kdgen.gmaug.figures import learning_curves_figure
 from kdgen.plots.style import save_figure
 from kdgen.runtime import logged
 

@@ -7,7 +7,7 @@ from collections.abc import Sequence
 import numpy as np
 
 from kdgen.data.store import load_dataset
-from kdgen.plots.gmaug import samples_figure
+from kdgen.gmaug.figures import samples_figure
 from kdgen.plots.style import save_figure
 from kdgen.runtime import logged
 

@@ -4,9 +4,9 @@ published form 0.94^(b x - c) re-expressed, and the published fit evaluated on t
 import numpy as np
 import pandas as pd
 
-from kdgen.fit.decay import r2_scores
-from kdgen.fit.gain import PAPER_FIT, from_paper_form, paper_form, fit_gain
-from kdgen.plots.tables import write_table
+from kdgen.curves.decay import r2_scores
+from kdgen.gmaug.fits import PAPER_FIT, from_paper_form, paper_form, fit_gain
+from kdgen.tables import write_table
 from kdgen.runtime import logged
 
 with logged(snakemake.log[0]) as log:

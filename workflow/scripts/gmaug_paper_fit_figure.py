@@ -2,7 +2,7 @@
 
 import pandas as pd
 
-from kdgen.plots.gmaug import paper_fit_figure
+from kdgen.gmaug.figures import paper_fit_figure
 from kdgen.plots.style import save_figure
 from kdgen.runtime import logged
 

@@ -4,7 +4,7 @@ under the authors' latest protocol (32x32 grey, consecutive pairs) and the confi
 import pandas as pd
 import torch
 
-from kdgen.gmaug.study import load_imbalanced
+from kdgen.gmaug.data import load_imbalanced
 from kdgen.metrics.ssim_sets import prepare, ssim_supsubcls
 from kdgen.runtime import atomic_path, logged
 

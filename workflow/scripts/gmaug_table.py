@@ -4,7 +4,7 @@ super-class under both protocols) or fit (gain on SSIM-supSubCls); CSV and Markd
 import pandas as pd
 
 from kdgen.gmaug import tables
-from kdgen.plots.tables import readable, write_table
+from kdgen.tables import readable, write_table
 from kdgen.runtime import atomic_write_text, logged
 
 with logged(snakemake.log[0]) as log:

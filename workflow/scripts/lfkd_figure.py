@@ -3,7 +3,7 @@
 import numpy as np
 import pandas as pd
 
-from kdgen.plots import lfkd as plots
+from kdgen.lfkd import figures as plots
 from kdgen.plots.style import save_figure
 from kdgen.runtime import logged
 
@@ -17,7 +17,7 @@ with logged(snakemake.log[0]) as log:
     elif name in ("overfitting_vs_iou", "fidelity_vs_top1"):
         students = pd.concat([pd.read_csv(f) for f in inp.students], ignore_index=True)
         fig = plots.overfitting_vs_iou_figure(students, main) if name == "overfitting_vs_iou" else plots.fidelity_vs_top1_figure(students)
-    else:  # attention_grid: the rows the measures chose (kdgen.distill.lfkd.grid_rows)
+    else:  # attention_grid: the rows the measures chose (kdgen.lfkd.measures.grid_rows)
         with np.load(inp.maps) as z:
             arrays = {k: z[k] for k in z.files}
         rows = [tuple(r.split("|")) for r in arrays["rows"]]

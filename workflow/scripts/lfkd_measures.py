@@ -5,7 +5,8 @@ import pandas as pd
 import torch
 from tqdm import tqdm
 
-from kdgen.distill.lfkd import augmentation_affinity, grid_rows, observe, overfitting, student_measures, teacher_pair_rows
+from kdgen.lfkd.measures import augmentation_affinity, observe, overfitting, student_measures, teacher_pair_rows
+from kdgen.lfkd.tables import grid_rows
 from kdgen.distill.teachers import ClassifierTeacher
 from kdgen.metrics.agreement import top1
 from kdgen.metrics.attention import coverage

@@ -2,7 +2,7 @@
 
 import pandas as pd
 
-from kdgen.distill.lfkd import config_table, readable
+from kdgen.lfkd.tables import config_markdown, config_table
 from kdgen.runtime import atomic_write_text, logged
 
 with logged(snakemake.log[0]) as log:
@@ -10,7 +10,5 @@ with logged(snakemake.log[0]) as log:
     methods = snakemake.params.attention
     table = config_table(students, methods)
     atomic_write_text(snakemake.output.csv, table.to_csv(index=False))
-    # the Markdown view: the main measures as mean ± std (every column, and the std of each, is in the CSV)
-    main = ["top1", "test_top1", "overfit_clean", "overfit_aug", "fidelity", "kl", "mi", "ece", *[f"iou_{k}_{m}" for m in methods for k in ("tt", "ts")]]
-    atomic_write_text(snakemake.output.md, readable(table, ["dataset", "config", "n"], main).to_markdown(index=False) + "\n")
+    atomic_write_text(snakemake.output.md, config_markdown(table, methods))
     log.info("%d student runs in %d rows", len(students), len(table))

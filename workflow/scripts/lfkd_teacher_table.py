@@ -2,7 +2,7 @@
 
 import pandas as pd
 
-from kdgen.distill.lfkd import readable, teacher_table
+from kdgen.lfkd.tables import teacher_markdown, teacher_table
 from kdgen.runtime import atomic_write_text, logged
 
 with logged(snakemake.log[0]) as log:
@@ -11,6 +11,5 @@ with logged(snakemake.log[0]) as log:
     methods = snakemake.params.attention
     table = teacher_table(teachers, pairs, methods)
     atomic_write_text(snakemake.output.csv, table.to_csv(index=False))
-    main = ["top1", "affinity", *[f"iou_{m}" for m in methods], *[f"coverage_{m}" for m in methods]]
-    atomic_write_text(snakemake.output.md, readable(table, ["dataset", "aug", "n", "pairs"], main).to_markdown(index=False) + "\n")
+    atomic_write_text(snakemake.output.md, teacher_markdown(table, methods))
     log.info("%d teachers, %d pairs in %d rows", len(teachers), len(pairs), len(table))

@@ -1,6 +1,7 @@
 """Parameter counts of the model zoo (100 classes, 32 px) beside the published ones."""
 
-from kdgen.plots.tables import model_zoo_table, write_table
+from kdgen.tables import write_table
+from kdgen.train.tables import model_zoo_table
 from kdgen.runtime import logged
 
 with logged(snakemake.log[0]):

@@ -6,7 +6,7 @@ import torch
 
 from kdgen.runtime import atomic_path, logged
 from kdgen.xkd.clip import template_embeddings
-from kdgen.xkd.study import clip_bundle
+from kdgen.xkd.io import clip_bundle
 
 with logged(snakemake.log[0]) as log:
     torch.set_num_threads(snakemake.threads)

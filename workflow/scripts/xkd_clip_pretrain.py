@@ -23,7 +23,7 @@ from kdgen.xkd.clip import (
     template_embeddings,
     zero_shot_top1,
 )
-from kdgen.xkd.study import class_synsets, clip_bundle
+from kdgen.xkd.io import class_synsets, clip_bundle
 
 with logged(snakemake.log[0]) as log:
     torch.set_num_threads(snakemake.threads)

@@ -6,7 +6,7 @@ import numpy as np
 import pandas as pd
 
 from kdgen.data.store import load_dataset
-from kdgen.plots import xkd as plots
+from kdgen.xkd import figures as plots
 from kdgen.plots.style import save_figure
 from kdgen.runtime import logged
 
@@ -33,7 +33,7 @@ with logged(snakemake.log[0]) as log:
             import torch
 
             from kdgen.train.trainer import derive_seed
-            from kdgen.xkd.study import load_embeddings, split_ids
+            from kdgen.xkd.io import load_embeddings, split_ids
 
             emb = load_embeddings(inp.embeddings)
             test = split_ids(inp.splits, "test")

@@ -6,7 +6,7 @@ import torch
 from kdgen.data.store import load_dataset
 from kdgen.runtime import logged
 from kdgen.xkd.clip import encode_images, template_embeddings
-from kdgen.xkd.study import Embeddings, clip_bundle, save_embeddings
+from kdgen.xkd.io import Embeddings, clip_bundle, save_embeddings
 
 with logged(snakemake.log[0]) as log:
     torch.set_num_threads(snakemake.threads)

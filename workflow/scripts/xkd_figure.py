@@ -2,7 +2,7 @@
 
 import pandas as pd
 
-from kdgen.plots import xkd as plots
+from kdgen.xkd import figures as plots
 from kdgen.plots.style import save_figure
 from kdgen.runtime import logged
 

@@ -6,7 +6,7 @@ import pandas as pd
 from kdgen.data.store import load_dataset
 from kdgen.data.wordnet import load_wordnet
 from kdgen.runtime import atomic_write_text, logged
-from kdgen.xkd.study import class_synsets
+from kdgen.xkd.io import class_synsets
 from kdgen.xkd.vocabulary import candidate_nouns, wordnet_tree_select
 
 with logged(snakemake.log[0]) as log:

@@ -3,7 +3,7 @@ and, where published, the leak (exact vs relaxed T_x: entropy, top-1, student to
 
 import pandas as pd
 
-from kdgen.plots.tables import write_table
+from kdgen.tables import write_table
 from kdgen.runtime import logged
 from kdgen.xkd.tables import paper_gains
 

@@ -7,7 +7,7 @@ from kdgen.runtime import logged
 from kdgen.train.classifier import save_outputs
 from kdgen.train.trainer import TrainConfig, derive_seed, fit
 from kdgen.xkd.crossmodal import CrossmodalLoss, CrossmodalTeacher
-from kdgen.xkd.study import crossmodal_meta, load_embeddings, split_ids, teacher_rows
+from kdgen.xkd.io import crossmodal_meta, load_embeddings, split_ids, teacher_rows
 
 with logged(snakemake.log[0]) as log:
     torch.set_num_threads(snakemake.threads)

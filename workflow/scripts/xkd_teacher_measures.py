@@ -7,7 +7,7 @@ import torch
 from kdgen.runtime import atomic_write_text, logged
 from kdgen.train.trainer import derive_seed, predict_logits
 from kdgen.xkd.crossmodal import entropy_nats, integrated_gradients_image_share
-from kdgen.xkd.study import load_crossmodal, load_embeddings, split_ids, teacher_rows
+from kdgen.xkd.io import load_crossmodal, load_embeddings, split_ids, teacher_rows
 
 with logged(snakemake.log[0]) as log:
     torch.set_num_threads(snakemake.threads)

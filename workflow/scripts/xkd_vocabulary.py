@@ -5,10 +5,10 @@ import numpy as np
 import pandas as pd
 import torch
 
-from kdgen.plots.tables import write_table
+from kdgen.tables import write_table
 from kdgen.runtime import atomic_path, logged
 from kdgen.train.trainer import derive_seed
-from kdgen.xkd.study import load_embeddings, split_ids
+from kdgen.xkd.io import load_embeddings, split_ids
 from kdgen.xkd.vocabulary import selected_indices, spherical_kmeans, tac_select
 
 EXAMPLES = 6  # images per cluster in the vocabulary figure

@@ -5,6 +5,8 @@
   ignores the ids.
 - :class:`EmbeddingTeacher`: a head over a per-id embedding table (a CLIP teacher over precomputed
   per-image embeddings); it ignores the images and looks its batch up by id.
+- a teacher of a kind a study adds (:class:`kdgen.distill.plan.TeacherKind`), built by the function its
+  kind names (:func:`build_teacher`).
 
 The trainer guards every teacher a method lists (no gradients, eval mode each epoch), so the classes
 here hold no training logic.
@@ -12,8 +14,11 @@ here hold no training logic.
 
 from __future__ import annotations
 
+import importlib
 import os
+from collections.abc import Mapping
 from pathlib import Path
+from typing import Any
 
 import torch
 from torch import nn
@@ -125,3 +130,16 @@ class EmbeddingTeacher(Teacher):
 
     def forward(self, images: torch.Tensor, ids: torch.Tensor) -> torch.Tensor:
         return self.head(self.embeddings[self.rows(ids)])
+
+
+def build_teacher(
+    builder: str, checkpoint: str | os.PathLike[str], inputs: Any, settings: Mapping[str, Any], num_classes: int | None = None
+) -> nn.Module:
+    """A teacher of a study's kind: ``builder`` (``"module:function"``, the kind's) called with the teacher's
+    checkpoint, the job's inputs, the kind's settings and the student's number of classes."""
+    module, _, name = builder.partition(":")
+    try:
+        build = getattr(importlib.import_module(module), name)
+    except (ImportError, AttributeError) as exc:
+        raise TeacherError(f"teacher builder {builder!r} cannot be imported ({exc}); expected 'module:function'") from exc
+    return build(checkpoint, inputs, dict(settings), num_classes)

@@ -7,7 +7,7 @@ import numpy as np
 import pandas as pd
 from matplotlib.figure import Figure
 
-from kdgen.fit.decay import decay
+from kdgen.curves.decay import decay
 from kdgen.plots.style import STYLE
 
 DATASET_COLOURS = {"FLOWER": "tab:purple", "CelebA": "tab:orange", "LSUN": "tab:green", "MNIST": "tab:gray"}

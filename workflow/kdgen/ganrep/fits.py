@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from kdgen.fit.decay import PAPER_BOUNDS, decay, fit_curves, standardise
+from kdgen.curves.decay import PAPER_BOUNDS, decay, fit_curves, standardise
 
 CURVE_KEYS = ("gan", "dataset")
 
@@ -85,7 +85,7 @@ def fit_runs(runs: pd.DataFrame, alpha: float, target: float) -> dict[str, pd.Da
     ``excluded`` of every table with the reason, and kept out of every pooled quantity: the shared factor,
     the leave-one-out a and c of the other curves; it gets no one-shot estimate and no minimal size.
     """
-    from kdgen.fit.decay import fit_exponential_decay, fit_id_to_size, minimal_size, one_shot_estimate
+    from kdgen.curves.decay import fit_exponential_decay, fit_id_to_size, minimal_size, one_shot_estimate
 
     means = curve_means(runs, alpha)
     _, mu, sd = standardise(means.drop_duplicates(["dataset", "size"])["id"])

@@ -4,7 +4,7 @@ Facts (Guo et al. 2023): the published cGAN fit is gain = 0.94^(202.74 x - 79.92
 squared Pearson correlation of data and fit. That form has two identifiable parameters: with the base
 fixed, A = base^(-c) and k = -b ln(base). The fit here is least squares of A exp(-k x) on the gains
 themselves (not their logarithms: measured gains can be zero or negative), reported with both R^2
-definitions (:func:`kdgen.fit.decay.r2_scores`) and re-expressed as (b, c) for the published base.
+definitions (:func:`kdgen.curves.decay.r2_scores`) and re-expressed as (b, c) for the published base.
 """
 
 from __future__ import annotations
@@ -16,7 +16,7 @@ from dataclasses import asdict, dataclass
 import numpy as np
 from scipy.optimize import least_squares
 
-from kdgen.fit.decay import r2_scores
+from kdgen.curves.decay import r2_scores
 
 PAPER_BASE = 0.94
 PAPER_FIT = {"b": 202.74, "c": 79.92, "r2_corr": 0.8749}

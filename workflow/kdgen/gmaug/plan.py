@@ -13,6 +13,10 @@ from typing import Any
 
 import numpy as np
 
+from kdgen.data.subsets import held_out_counts, long_tail_counts
+from kdgen.plan import StudyPlan
+from kdgen.train.plan import study_dataset_problems
+
 ARMS = ("step1", "step2", "no_filter", "random")
 PAPER_PROTOCOL = {"resolution": 32, "colour": "grey", "crop": "centre", "win_size": 7, "pairs": "consecutive", "n_pairs": None, "cross_subclass": False}
 
@@ -62,8 +66,6 @@ def candidate_counts(counts: np.ndarray, targets: np.ndarray, oversample: float)
 
 def _subset_counts(spec: Mapping[str, Any], subset: str) -> np.ndarray | None:
     """Per-class counts of a long-tail subset of a synthetic dataset, where the config fixes them."""
-    from kdgen.data.subsets import held_out_counts, long_tail_counts
-
     if spec["source"] != "synthetic" or not subset.startswith("lt-"):
         return None
     options = spec["options"]
@@ -73,17 +75,15 @@ def _subset_counts(spec: Mapping[str, Any], subset: str) -> np.ndarray | None:
     return long_tail_counts(k, n_max, float(subset[3:]))
 
 
-def gmaug_problems(config: Mapping[str, Any], datasets: Mapping[str, Any]) -> list[str]:
+def gmaug_problems(config: Mapping[str, Any]) -> list[str]:
     """What the schema cannot see: datasets configured and with super-classes of two or more sub-classes,
     subsets and the architecture buildable, a target below a class's count, a probability threshold
     outside [0, 1), seeds of an arm that needs them, and external generators that name their samples."""
-    from kdgen.train.runs import _study_dataset_problems
-
-    g = config.get("gmaug", {})
+    g, datasets = config.get("gmaug", {}), config["datasets"]
     if not g.get("datasets"):
         return []
     block = {"datasets": {n: {"teacher_subset": s["subset"], "student_subset": s["subset"]} for n, s in g["datasets"].items()}, "teacher_arch": g["arch"], "student_arch": g["arch"]}
-    problems = [p.replace("teacher_subset", "subset").replace("gmaug.teacher_arch", "gmaug.arch").replace("gmaug.student_arch", "gmaug.arch") for p in _study_dataset_problems("gmaug", block, datasets, g["aug"])]
+    problems = [p.replace("teacher_subset", "subset").replace("gmaug.teacher_arch", "gmaug.arch").replace("gmaug.student_arch", "gmaug.arch") for p in study_dataset_problems("gmaug", block, datasets, g["aug"])]
     problems = list(dict.fromkeys(problems))
     for name, entry in g["datasets"].items():
         spec = datasets.get(name)
@@ -178,3 +178,6 @@ def superclass_problems(key: str, spec: Mapping[str, Any]) -> list[str]:
     if spec["source"] == "image_folder" and not spec["options"].get("superclass_map"):
         return [f"{key}: an image_folder dataset needs options.superclass_map (CSV class,superclass) for SSIM-supSubCls"]
     return []
+
+
+PLAN = StudyPlan("gmaug", problems=gmaug_problems)

@@ -18,8 +18,8 @@ import numpy as np
 import pandas as pd
 from scipy.stats import spearmanr
 
-from kdgen.fit.gain import fit_gain
-from kdgen.plots.tables import mean_std
+from kdgen.gmaug.fits import fit_gain
+from kdgen.tables import mean_std
 
 PROTOCOLS = ("paper", "ours")
 

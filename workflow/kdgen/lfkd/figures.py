@@ -10,7 +10,8 @@ import numpy as np
 import pandas as pd
 from matplotlib.figure import Figure
 
-from kdgen.distill.lfkd import mean_std, strength_order
+from kdgen.lfkd.tables import strength_order
+from kdgen.tables import mean_std
 from kdgen.plots.style import STYLE
 
 METHOD_LABELS = {"cam_sum": "CAM summed over classes (paper)", "cam_pred": "CAM of the predicted class", "gradcam": "Grad-CAM (predicted class)"}

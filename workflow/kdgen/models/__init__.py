@@ -1,6 +1,6 @@
 """The model zoo: classifiers by config name (see :func:`build_model` and :data:`ARCHITECTURES`).
 
-The zoo (and torch) is imported on first use, so that :mod:`kdgen.models.names` stays light.
+The zoo (and torch) is imported on first use, so that :mod:`kdgen.models.architectures` stays light.
 """
 
 from __future__ import annotations

@@ -24,7 +24,7 @@ from pathlib import Path
 import torch
 from torch import nn
 
-from kdgen.models.names import CIFAR_DEPTHS, WRN, architecture_problem
+from kdgen.models.architectures import CIFAR_DEPTHS, WRN, architecture_problem
 
 #: Parameter counts (millions) published for 100 classes (CRD, Tian et al., ICLR 2020, table 1-2).
 PUBLISHED_PARAMS_M = {

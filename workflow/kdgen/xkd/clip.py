@@ -60,7 +60,7 @@ from torch import nn
 from kdgen.distill.teachers import index_ids, lookup_ids
 from kdgen.runtime import atomic_torch_save
 from kdgen.train.trainer import BatchContext, tensor_digest
-from kdgen.xkd.names import COMPACT_CLIP, WEIGHTS_HINT
+from kdgen.xkd.clip_architectures import COMPACT_CLIP, WEIGHTS_HINT
 
 __all__ = [
     "COLOURS",

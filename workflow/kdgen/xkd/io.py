@@ -188,3 +188,17 @@ def augmented_view_teacher(path: str | os.PathLike[str], emb: Embeddings, bundle
     if num_classes is not None and meta["num_classes"] != num_classes:
         raise TeacherError(f"crossmodal teacher {path} predicts {meta['num_classes']} classes, the student's data has {num_classes}")
     return AugmentedViewTeacher(model, meta, bundle, emb)
+
+
+def distillation_teacher(
+    checkpoint: str | os.PathLike[str], inputs: Any, settings: dict[str, Any], num_classes: int | None = None
+) -> torch.nn.Module:
+    """T_x as a student's teacher, built in the distillation job (the builder of the crossmodal teacher kind,
+    :data:`kdgen.xkd.plan.CROSSMODAL_TEACHER`): over the clean view's CLIP embedding, looked up by id, or, with
+    ``xkd.view: augmented``, over the CLIP embedding of the student's augmented view. ``inputs`` holds the
+    ``embeddings`` file (and the compact CLIP's ``clip`` checkpoint where the augmented view needs it)."""
+    emb = load_embeddings(inputs["embeddings"])
+    if settings["view"] == "augmented":
+        bundle = clip_bundle(settings["clip"], inputs.get("clip"), settings["device"])
+        return augmented_view_teacher(checkpoint, emb, bundle, num_classes)
+    return crossmodal_teacher(checkpoint, emb, num_classes)

@@ -14,18 +14,18 @@ class name, the others relaxed text), ``noise<p>`` / ``permute<p>`` (p% of sampl
 name), ``image`` and ``text`` (one half of the teacher's input only).
 
 Every table has mean and sample std over seeds as ``<measure>_mean`` / ``<measure>_std`` (the std NaN
-for one seed, and for the paper's rows, which have no std); :func:`markdown` is its readable view.
+for one seed, and for the paper's rows, which have no std); :func:`kdgen.tables.mean_std_markdown` is its readable view.
 """
 
 from __future__ import annotations
 
 import re
-from collections.abc import Mapping, Sequence
+from collections.abc import Sequence
 
 import numpy as np
 import pandas as pd
 
-from kdgen.plots.tables import mean_std, readable
+from kdgen.tables import mean_std, mean_std_markdown
 
 THIS_RUN = "this run"
 AXES = ("relaxed_percent", "noise_percent")
@@ -104,13 +104,6 @@ def _first_seen(values: pd.Series) -> dict[str, int]:
     return {v: i for i, v in enumerate(dict.fromkeys(values))}
 
 
-def _mean_std(frame: pd.DataFrame, by: Sequence[str], measures: Sequence[str]) -> pd.DataFrame:
-    """:func:`mean_std`, also for a frame without rows (then with its columns and no rows)."""
-    if len(frame):
-        return mean_std(frame, by, measures)
-    return pd.DataFrame(columns=[*by, "n", *[x for c in measures for x in (c, f"{c}_std")]])
-
-
 def _teacher_measures(teachers: pd.DataFrame) -> pd.DataFrame:
     return teachers.rename(columns={"test_top1": "tx_top1", "entropy_nats": "tx_entropy_nats"})
 
@@ -128,7 +121,7 @@ def _tx_students(students: pd.DataFrame) -> pd.DataFrame:
     """Mean and std over seeds of the test top-1 of each ``Tm_Tx_<arm>`` student, as ``student_top1``."""
     tx = _with_arm(students)
     tx = tx[tx["student"].astype(str).str.startswith("Tm_Tx_")].rename(columns={"test_top1": "student_top1"})
-    return _mean_std(tx, ["dataset", "arm"], ["student_top1"]).rename(columns={"n": "n_students"})
+    return mean_std(tx, ["dataset", "arm"], ["student_top1"]).rename(columns={"n": "n_students"})
 
 
 def main_table(students: pd.DataFrame, paper: pd.DataFrame) -> pd.DataFrame:
@@ -158,7 +151,7 @@ def leakage_table(teachers: pd.DataFrame, students: pd.DataFrame, paper_leakage:
     ``n`` seeds, and the test top-1 of the student ``Tm_Tx_<text>`` over its ``n_students`` seeds (empty
     where there is none); then the paper's rows (``source`` ``paper (<setting>)``)."""
     tx = _teacher_measures(teachers[teachers["arm"].isin(["exact", "relaxed"])])
-    table = _mean_std(tx, ["dataset", "arm"], ["tx_entropy_nats", "tx_top1"])
+    table = mean_std(tx, ["dataset", "arm"], ["tx_entropy_nats", "tx_top1"])
     studs = _tx_students(students)
     studs = studs[studs["arm"].isin(["exact", "relaxed"])]
     table = table.merge(studs, on=["dataset", "arm"], how="outer", sort=False).rename(columns={"arm": "text"})
@@ -198,7 +191,7 @@ def sweep_table(teachers: pd.DataFrame, students: pd.DataFrame, axis: str) -> pd
         raise ValueError(f"unknown sweep axis {axis!r}; expected one of {list(AXES)}")
     on_axis = _teacher_measures(_on_axis(teachers, axis))
     measures = ["image_share", "tx_top1", "tx_entropy_nats"]
-    table = _mean_std(on_axis, ["dataset", "arm"], measures)
+    table = mean_std(on_axis, ["dataset", "arm"], measures)
     studs = _tx_students(students)
     studs = _on_axis(studs, axis)
     table = table.merge(studs, on=["dataset", "arm"], how="outer", sort=False)
@@ -219,25 +212,6 @@ def sweep_table(teachers: pd.DataFrame, students: pd.DataFrame, axis: str) -> pd
     columns = ["dataset", "family", axis, "arm", "n", *[f"{c}_{s}" for c in measures for s in ("mean", "std")],
                "n_students", "student_top1_mean", "student_top1_std"]
     return table.reindex(columns=columns).reset_index(drop=True).astype({"n": "Int64", "n_students": "Int64"})
-
-
-def markdown(table: pd.DataFrame, keys: Sequence[str], columns: Sequence[str], digits: int | Mapping[str, int] = 2) -> str:
-    """The Markdown view of one of these tables: ``keys`` as they are and each measure of ``columns``
-    (its base name, e.g. ``test_top1``, or a plain column such as ``gain_vs_Tm``) as ``mean ± std`` with
-    ``digits`` decimals (one number, or one per column, default 2); the paper's rows keep their value
-    without a std, empty values stay empty."""
-    view = table[list(keys)].copy()
-    for c in columns:
-        view[c] = table[f"{c}_mean"] if f"{c}_mean" in table else table[c]
-        if f"{c}_std" in table:
-            view[f"{c}_std"] = table[f"{c}_std"]
-    shown = view[list(keys)].copy()
-    for c in columns:
-        places = digits.get(c, 2) if isinstance(digits, Mapping) else digits
-        shown[c] = readable(view, [], [c], places)[c]
-    for k in keys:  # nullable integers (n) and missing keys as plain text
-        shown[k] = ["" if pd.isna(v) else str(v) for v in table[k]]
-    return shown.to_markdown(index=False, disable_numparse=True)
 
 
 def paper_gains(paper: pd.DataFrame, paper_leakage: pd.DataFrame) -> pd.DataFrame:
@@ -266,7 +240,7 @@ _MARKDOWN = {  # keys, measures, decimals of each table's Markdown view
 
 
 def build(name: str, teachers: pd.DataFrame, students: pd.DataFrame, paper: pd.DataFrame, paper_leakage: pd.DataFrame) -> tuple[pd.DataFrame, str]:
-    """The table called ``name`` (one of :data:`TABLES`) and its Markdown view (:func:`markdown`)."""
+    """The table called ``name`` (one of :data:`TABLES`) and its Markdown view (:func:`kdgen.tables.mean_std_markdown`)."""
     if name == "main":
         table = main_table(students, paper)
     elif name == "leakage":
@@ -276,4 +250,4 @@ def build(name: str, teachers: pd.DataFrame, students: pd.DataFrame, paper: pd.D
     else:
         raise ValueError(f"unknown xkd table {name!r}; expected one of {list(TABLES)}")
     keys, columns, digits = _MARKDOWN[name]
-    return table, markdown(table, keys, columns, {c: digits.get(c, 2) for c in columns}) + "\n"
+    return table, mean_std_markdown(table, keys, columns, {c: digits.get(c, 2) for c in columns}) + "\n"

@@ -1,0 +1,1 @@
+"""The lfkd study: low-fidelity ensemble distillation (see docs/lfkd.md)."""
