@@ -26,8 +26,8 @@ include: "workflow/rules/report.smk"
 
 
 rule all:
+    """Every figure and table of the configured studies (the default target)."""
     default_target: True
     input:
         all_targets(),
-    """Every figure and table of the configured studies (the default target)."""
     localrule: True

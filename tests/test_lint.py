@@ -1,4 +1,5 @@
-"""The rules stay clean as studies add to them: Snakemake's linter and snakefmt's formatting."""
+"""The rules and the library stay clean as studies add to them: Snakemake's linter, snakefmt's formatting,
+and the library's layering (import-linter's contracts in pyproject.toml)."""
 
 import subprocess
 import sys
@@ -14,7 +15,7 @@ def test_snakemake_lint_finds_nothing(repo):
 
 
 def test_snakefmt_leaves_every_rules_file_unchanged(repo):
-    files = [repo / "Snakefile", *sorted((repo / "workflow" / "rules").glob("*.smk"))]
+    files = [repo / "Snakefile", *sorted((repo / "workflow" / "rules").rglob("*.smk"))]
     proc = subprocess.run(
         [sys.executable, "-m", "snakefmt", "--check", "--diff", *map(str, files)],
         cwd=repo, capture_output=True, text=True, timeout=300,
@@ -29,7 +30,7 @@ def _rule_blocks(repo):
     blocks = {}
     for path in [repo / "Snakefile", *sorted((repo / "workflow" / "rules").glob("*.smk"))]:
         text = path.read_text()
-        starts = [(m.start(), m.group(1)) for m in re.finditer(r"^\s*rule(?: (\w+))?:", text, re.M)]
+        starts = [(m.start(), m.group(1) or m.group(2)) for m in re.finditer(r"^\s*(?:rule(?: (\w+))?:|use rule \w+ as (\w+) with:)", text, re.M)]
         for (start, name), end in zip(starts, [s for s, _ in starts[1:]] + [len(text)]):
             block = text[start:end]
             if name is None:  # rule: with a name: directive
@@ -43,7 +44,7 @@ def test_every_rule_explains_itself_in_list_rules(repo):
 
     blocks = _rule_blocks(repo)
     assert len(blocks) > 20 and "ganrep_figure_{_figure}" in blocks
-    undocumented = [n for n, b in blocks.items() if not re.match(r'^\s*rule(?: \w+)?:\s*\n\s*"""', b)]
+    undocumented = [n for n, b in blocks.items() if not re.match(r'^\s*(?:rule(?: \w+)?:|use rule \w+ as \w+ with:)\s*\n\s*"""', b)]
     assert not undocumented, f"rules without a docstring: {undocumented}"
 
 
@@ -55,7 +56,31 @@ def test_heavy_rules_have_benchmarks_and_downloads_run_locally(repo):
              "ganrep_external_samples", "ganrep_replication_{_dataset}", "ganrep_fid_{_dataset}", "ganrep_id_{_dataset}"]
     missing = [n for n in heavy if "benchmark:" not in blocks[n]]
     assert not missing, f"heavy rules without benchmark: {missing}"
+    local = {n for n, b in blocks.items() if re.search(r"^\s*localrule: True$", b, re.M)}
+    assert "download_dataset" in local  # the network is where snakemake runs, not on a compute node
+    assert not {"train_classifier", "distill_student", "evaluate_student", "ganrep_train"} & local
     common = (repo / "workflow/rules/common.smk").read_text()
-    local = re.search(r"localrules:\n((?:\s+\w+,\n)+)", common).group(1).split()
-    assert "download_dataset," in local  # the network is where snakemake runs, not on a compute node
-    assert not {"train_classifier,", "distill_student,", "evaluate_student,", "ganrep_train,"} & set(local)
+    assert "localrules:" not in common  # each rule says it runs locally itself
+
+
+def test_the_core_never_imports_a_study(repo):
+    """import-linter's contracts: kdgen.studies above the four study slices, the slices above the shared core
+    and independent of each other (a core module importing kdgen.<study> breaks the first)."""
+    from pathlib import Path
+
+    proc = subprocess.run(
+        [str(Path(sys.executable).with_name("lint-imports")), "--no-cache"],
+        cwd=repo, capture_output=True, text=True, timeout=300, env={**__import__("os").environ, "PYTHONPATH": str(repo / "workflow")},
+    )
+    assert proc.returncode == 0 and "0 broken" in proc.stdout, (proc.stdout + proc.stderr)[-3000:]
+
+
+def test_the_shared_rules_name_no_study(repo):
+    """common.smk holds only what every rules file shares; the distillation core has no crossmodal branch."""
+    import re
+
+    common = (repo / "workflow/rules/common.smk").read_text()
+    assert len(common.splitlines()) < 300
+    assert not re.search(r"\b(ganrep|gmaug|lfkd|xkd)", common, re.I), re.findall(r".*\b(?:ganrep|gmaug|lfkd|xkd).*", common, re.I)
+    for path in [*(repo / "workflow/kdgen/distill").rglob("*.py"), repo / "workflow/rules/distill.smk", repo / "workflow/rules/common.smk"]:
+        assert "crossmodal" not in path.read_text(), path

@@ -1,15 +1,11 @@
 # Dataset cards: a sample grid, a class-count histogram and split counts per configured dataset.
 
 
-def card_subsets(wildcards):
-    ratios = config["datasets"][wildcards.dataset]["long_tail"]["ratios"]
-    return [f"{DATA}/subsets/lt-{r:g}.npy".format(dataset=wildcards.dataset) for r in ratios]
-
-
-CARD = "results/data/{dataset}/card"
+include: "inputs/cards.smk"
 
 
 rule card_samples:
+    """Dataset card: a grid of sample images per class."""
     input:
         images=f"{DATA}/images.npz",
         manifest=f"{DATA}/manifest.json",
@@ -24,7 +20,6 @@ rule card_samples:
         pdf=f"{CARD}/samples.pdf",
     log:
         f"{LOGS}/card_samples.log",
-    """Dataset card: a grid of sample images per class."""
     localrule: True
     conda:
         "../../envs/kdgen.yaml"
@@ -37,6 +32,7 @@ rule card_samples:
 
 
 rule card_class_counts:
+    """Dataset card: images per class in each split and in each long-tailed subset."""
     input:
         images=f"{DATA}/images.npz",
         manifest=f"{DATA}/manifest.json",
@@ -52,7 +48,6 @@ rule card_class_counts:
         pdf=f"{CARD}/class_counts.pdf",
     log:
         f"{LOGS}/card_class_counts.log",
-    """Dataset card: images per class in each split and in each long-tailed subset."""
     localrule: True
     conda:
         "../../envs/kdgen.yaml"
@@ -61,6 +56,7 @@ rule card_class_counts:
 
 
 rule card_split_counts:
+    """Dataset card: the table of images per class and split."""
     input:
         images=f"{DATA}/images.npz",
         manifest=f"{DATA}/manifest.json",
@@ -75,7 +71,6 @@ rule card_split_counts:
         md=f"{CARD}/split_counts.md",
     log:
         f"{LOGS}/card_split_counts.log",
-    """Dataset card: the table of images per class and split."""
     localrule: True
     conda:
         "../../envs/kdgen.yaml"

@@ -2,129 +2,9 @@
 # the original classifier on the imbalanced subset (a train_classifier run), class-conditional generators trained
 # on that subset and asked for candidates, classifiers retrained on the filtered, re-balanced set (steps and
 # ablations), and the gain against SSIM-supSubCls beside the published points.
-from kdgen.gmaug.plan import dataset_target, generator_seed, gmaug_arms, ssim_protocols
-
-GMAUG = "results/gmaug"
-GMAUG_GEN = "results/gmaug/{dataset}/generators/{gmaug_generator}/seed-{generator_seed}"
-GMAUG_CLS = "results/gmaug/{dataset}/classifiers/{gmaug_generator}/{gmaug_arm}/seed-{seed}"
-GMAUG_ORIG = "results/gmaug/{dataset}/classifiers/original/seed-{seed}"
-GMAUG_PAPER = reference("gmaug_paper.csv")
-GMAUG_TABLES = ["gain", "ssim", "fit"]
-GMAUG_DATASET_FIGURES = ["samples", "learning_curves", "class_counts"]
 
 
-wildcard_constraints:
-    gmaug_generator=names_pattern(config["gmaug"]["generators"]),
-    gmaug_arm=names_pattern(gmaug_arms(config["gmaug"])),
-    generator_seed=r"[0-9]+",
-
-
-def gmaug_subset(dataset):
-    return config["gmaug"]["datasets"][dataset]["subset"]
-
-
-def gmaug_data_inputs(wildcards):
-    """A gmaug dataset's images, manifest, splits and its imbalanced subset (none for full)."""
-    inputs = dataset_files(wildcards)
-    subset = gmaug_subset(wildcards.dataset)
-    if subset != "full":
-        inputs["subset"] = f"results/data/{wildcards.dataset}/subsets/{subset}.npy"
-    return inputs
-
-
-def gmaug_original(dataset, seed):
-    """The folder of the original classifier (trained on the imbalanced subset alone)."""
-    return GMAUG_ORIG.format(dataset=dataset, seed=seed)
-
-
-def gmaug_training():
-    """The recipe of the study's classifiers: the training block with gmaug.training's keys where set."""
-    return {**config["training"], **{k: v for k, v in config["gmaug"]["training"].items() if v is not None}}
-
-
-def gmaug_candidates(dataset, generator, seed):
-    gen_seed = generator_seed(config["gmaug"], seed)
-    return f"{GMAUG_GEN}/candidates.npz".format(dataset=dataset, gmaug_generator=generator, generator_seed=gen_seed)
-
-
-def gmaug_classifier_inputs(wildcards):
-    """A re-balanced classifier's data, candidates and filtering classifiers: the original one (step 1, and
-    the random arm, which takes step 1's counts), and the step-1 one (step 2)."""
-    w = wildcards
-    inputs = {
-        **gmaug_data_inputs(w),
-        "candidates": gmaug_candidates(w.dataset, w.gmaug_generator, w.seed),
-        "original": f"{gmaug_original(w.dataset, w.seed)}/best.pt",
-    }
-    if w.gmaug_arm == "step2":
-        inputs["step1"] = f"{GMAUG_CLS}/best.pt".format(**{**dict(w.items()), "gmaug_arm": "step1"})
-    return inputs
-
-
-def gmaug_runs(dataset):
-    """Every classifier of a dataset: the original ones and the re-balanced ones, with their folders."""
-    g = config["gmaug"]
-    runs = [{"generator": "", "arm": "original", "seed": s, "dir": gmaug_original(dataset, s)} for s in g["seeds"]]
-    for gen in g["generators"]:
-        for arm in gmaug_arms(g):
-            for s in g["seeds"]:
-                d = GMAUG_CLS.format(dataset=dataset, gmaug_generator=gen, gmaug_arm=arm, seed=s)
-                runs.append({"generator": gen, "arm": arm, "seed": s, "dir": d})
-    return runs
-
-
-def gmaug_table_inputs(wildcards):
-    """gain: every run's metrics, test evaluation and class counts, and every dataset's SSIM; ssim: the SSIM
-    files; fit: the gain table."""
-    ssim = [f"{GMAUG}/{d}/ssim.csv" for d in config["gmaug"]["datasets"]]
-    if wildcards.table == "ssim":
-        return {"ssim": ssim}
-    if wildcards.table == "fit":
-        return {"gain": f"{GMAUG}/tables/gain.csv"}
-    runs = [r for d in config["gmaug"]["datasets"] for r in gmaug_runs(d)]
-    return {
-        "ssim": ssim,
-        "metrics": [f"{r['dir']}/metrics.csv" for r in runs],
-        "test": [f"{r['dir']}/eval-test.json" for r in runs],
-        "classes": [f"{r['dir']}/classes.csv" for r in runs if r["arm"] != "original"],
-    }
-
-
-def gmaug_step1_files(wildcards, name):
-    """``name`` of each generator's step-1 run of a dataset, first seed (the figures' examples)."""
-    seed = config["gmaug"]["seeds"][0]
-    return [
-        f"{GMAUG_CLS}/{name}".format(dataset=wildcards.dataset, gmaug_generator=g, gmaug_arm="step1", seed=seed)
-        for g in config["gmaug"]["generators"]
-    ]
-
-
-def gmaug_external_samples(wildcards):
-    """The file or folder of an external generator's samples for a dataset and generator seed."""
-    spec = config["gmaug"]["generators"][wildcards.gmaug_generator]
-    return spec["samples"].format(dataset=wildcards.dataset, seed=wildcards.generator_seed)
-
-
-def gmaug_table_records(wildcards):
-    """The dataset, generator, arm and seed of each run, in the order of the table's inputs."""
-    return [
-        {"dataset": d, **{k: r[k] for k in ("generator", "arm", "seed")}}
-        for d in config["gmaug"]["datasets"]
-        for r in gmaug_runs(d)
-    ]
-
-
-def gmaug_targets():
-    """The gmaug study's leaves: its tables and figures, per dataset the samples, learning curves and class
-    counts, and the published points re-fitted (none when gmaug.datasets is empty)."""
-    if not config["gmaug"]["datasets"]:
-        return []
-    targets = [f"{GMAUG}/tables/{t}.{ext}" for t in GMAUG_TABLES for ext in ("csv", "md")]
-    targets += [f"{GMAUG}/figures/gain_vs_ssim.{ext}" for ext in ("png", "pdf")]
-    for d in config["gmaug"]["datasets"]:
-        targets += [f"{GMAUG}/figures/{f}_{d}.{ext}" for f in GMAUG_DATASET_FIGURES for ext in ("png", "pdf")]
-    targets += [f"results/reference/gmaug_paper_fit.{ext}" for ext in ("csv", "md", "png", "pdf")]
-    return targets
+include: "inputs/gmaug.smk"
 
 
 rule gmaug_ssim:
@@ -280,6 +160,9 @@ rule gmaug_original:
 
 
 rule gmaug_table:
+    """A gmaug table: gain (per dataset, generator, arm: accuracies under both protocols, gain, counts,
+    acceptance; mean and std over seeds), ssim (per super-class, both protocols) or fit (gain = A exp(-k x)
+    per generator and protocol, both R^2, the published form)."""
     input:
         unpack(gmaug_table_inputs),
     output:
@@ -295,9 +178,6 @@ rule gmaug_table:
         "results/logs/gmaug/table_{table}.log",
     wildcard_constraints:
         table=names_pattern(GMAUG_TABLES),
-    """A gmaug table: gain (per dataset, generator, arm: accuracies under both protocols, gain, counts,
-    acceptance; mean and std over seeds), ssim (per super-class, both protocols) or fit (gain = A exp(-k x)
-    per generator and protocol, both R^2, the published form)."""
     localrule: True
     conda:
         "../../envs/kdgen.yaml"
@@ -310,6 +190,8 @@ rule gmaug_table:
 
 
 rule gmaug_figure_gain:
+    """Figure: gain vs SSIM-supSubCls per generator with the fitted curves (this run), beside the published points
+    and their re-fitted curve."""
     input:
         gain=f"{GMAUG}/tables/gain.csv",
         fit=f"{GMAUG}/tables/fit.csv",
@@ -325,8 +207,6 @@ rule gmaug_figure_gain:
         pdf=f"{GMAUG}/figures/gain_vs_ssim.pdf",
     log:
         "results/logs/gmaug/figure_gain_vs_ssim.log",
-    """Figure: gain vs SSIM-supSubCls per generator with the fitted curves (this run), beside the published points
-    and their re-fitted curve."""
     localrule: True
     conda:
         "../../envs/kdgen.yaml"
@@ -335,6 +215,8 @@ rule gmaug_figure_gain:
 
 
 rule gmaug_figure_samples:
+    """Figure: per class, real images of the imbalanced subset beside each generator's candidates that step 1
+    kept and rejected (first seed)."""
     input:
         unpack(gmaug_data_inputs),
         candidates=lambda w: [
@@ -352,8 +234,6 @@ rule gmaug_figure_samples:
         pdf=f"{GMAUG}/figures/samples_{{dataset}}.pdf",
     log:
         "results/logs/gmaug/{dataset}/figure_samples.log",
-    """Figure: per class, real images of the imbalanced subset beside each generator's candidates that step 1
-    kept and rejected (first seed)."""
     localrule: True
     conda:
         "../../envs/kdgen.yaml"
@@ -365,6 +245,8 @@ rule gmaug_figure_samples:
 
 
 rule gmaug_figure_learning_curves:
+    """Figure: validation top-1 and training loss per epoch of the original and re-balanced classifiers of a
+    dataset (mean over seeds)."""
     input:
         metrics=lambda w: [f"{r['dir']}/metrics.csv" for r in gmaug_runs(w.dataset)],
     output:
@@ -378,8 +260,6 @@ rule gmaug_figure_learning_curves:
         pdf=f"{GMAUG}/figures/learning_curves_{{dataset}}.pdf",
     log:
         "results/logs/gmaug/{dataset}/figure_learning_curves.log",
-    """Figure: validation top-1 and training loss per epoch of the original and re-balanced classifiers of a
-    dataset (mean over seeds)."""
     localrule: True
     conda:
         "../../envs/kdgen.yaml"
@@ -390,6 +270,8 @@ rule gmaug_figure_learning_curves:
 
 
 rule gmaug_figure_class_counts:
+    """Figure: images per class of a dataset before and after re-balancing (each generator's step 1, real and
+    generated stacked; first seed), with the target and the acceptance rate."""
     input:
         classes=lambda w: gmaug_step1_files(w, "classes.csv"),
     output:
@@ -403,8 +285,6 @@ rule gmaug_figure_class_counts:
         pdf=f"{GMAUG}/figures/class_counts_{{dataset}}.pdf",
     log:
         "results/logs/gmaug/{dataset}/figure_class_counts.log",
-    """Figure: images per class of a dataset before and after re-balancing (each generator's step 1, real and
-    generated stacked; first seed), with the target and the acceptance rate."""
     localrule: True
     conda:
         "../../envs/kdgen.yaml"
@@ -415,6 +295,7 @@ rule gmaug_figure_class_counts:
 
 
 rule gmaug_paper_fit:
+    """gmaug: the published gains re-fitted with gain = A exp(-k x) (both R^2, the published form beside)."""
     input:
         GMAUG_PAPER,
     output:
@@ -427,7 +308,6 @@ rule gmaug_paper_fit:
         md="results/reference/gmaug_paper_fit.md",
     log:
         "results/logs/reference/gmaug_paper_fit.log",
-    """gmaug: the published gains re-fitted with gain = A exp(-k x) (both R^2, the published form beside)."""
     localrule: True
     conda:
         "../../envs/kdgen.yaml"
@@ -436,6 +316,7 @@ rule gmaug_paper_fit:
 
 
 rule gmaug_paper_fit_figure:
+    """gmaug: the published points with the re-fitted and the published curves."""
     input:
         paper=GMAUG_PAPER,
         fit="results/reference/gmaug_paper_fit.csv",
@@ -449,7 +330,6 @@ rule gmaug_paper_fit_figure:
         pdf="results/reference/gmaug_paper_fit.pdf",
     log:
         "results/logs/reference/gmaug_paper_fit_figure.log",
-    """gmaug: the published points with the re-fitted and the published curves."""
     localrule: True
     conda:
         "../../envs/kdgen.yaml"
@@ -458,7 +338,7 @@ rule gmaug_paper_fit_figure:
 
 
 rule gmaug:
+    """Target group: the gmaug study (every table and figure, and the published points re-fitted)."""
     input:
         gmaug_targets(),
-    """Target group: the gmaug study (every table and figure, and the published points re-fitted)."""
     localrule: True

@@ -1,85 +1,7 @@
 # Classifiers: training, evaluation, learning curves, and the tables of every trained classifier.
-from kdgen.distill.plan import find_student, method_label, student_runs, teacher_set_label
 
 
-def training_inputs(wildcards):
-    inputs = {
-        "images": f"results/data/{wildcards.dataset}/images.npz",
-        "manifest": f"results/data/{wildcards.dataset}/manifest.json",
-        "splits": f"results/data/{wildcards.dataset}/splits.npz",
-    }
-    if wildcards.train_subset != "full":
-        inputs["subset"] = f"results/data/{wildcards.dataset}/subsets/{wildcards.train_subset}.npy"
-    return inputs
-
-
-def evaluation_inputs(wildcards):
-    return {
-        **training_inputs(wildcards),
-        "checkpoint": f"{TRAIN}/best.pt".format(**wildcards),
-    }
-
-
-def resume_dir(wildcards):
-    return f"{TRAIN}/.resume".format(**wildcards)
-
-
-def arch_weights(wildcards):
-    return config["models"]["weights"].get(wildcards.arch)
-
-
-def run_dirs():
-    """Every classifier run: the classifiers list and the students' teachers."""
-    return [TRAIN.format(**run) for run in trained_classifier_runs(config)]
-
-
-def classifier_table_runs():
-    """Every run of the classifier table with its folder: classifiers (method ce) and students (<method>:<name>)."""
-    runs = [
-        {**run, "method": method_label(None), "teachers": "", "dir": TRAIN.format(**run)}
-        for run in trained_classifier_runs(config)
-    ]
-    students = all_students(config)
-    for run in student_runs(students):
-        student = find_student(students, run)
-        runs.append(
-            {
-                **{k: run[k] for k in ("dataset", "train_subset", "arch", "aug", "seed")},
-                "method": method_label(student),
-                "teachers": teacher_set_label(student, TEACHER_KINDS),
-                "dir": DISTILL.format(**run),
-            }
-        )
-    return runs
-
-
-def classifier_table_inputs(wildcards):
-    runs = [r["dir"] for r in classifier_table_runs()]
-    return {
-        "metrics": [f"{r}/metrics.csv" for r in runs],
-        "val": [f"{r}/eval-val.json" for r in runs],
-        "test": [f"{r}/eval-test.json" for r in runs],
-    }
-
-
-def classifier_table_records(wildcards):
-    """The table's keys of each run, in the order of its inputs."""
-    return [{k: v for k, v in r.items() if k != "dir"} for r in classifier_table_runs()]
-
-
-CLASSIFIER_TABLE = ["results/train/tables/classifiers.csv", "results/train/tables/classifiers.md"]
-
-
-def train_targets():
-    targets = [
-        "results/train/tables/model_zoo.csv",
-        "results/train/tables/model_zoo.md",
-    ]
-    if classifier_table_runs():
-        targets += CLASSIFIER_TABLE
-    for run in run_dirs():
-        targets += [f"{run}/learning_curve.png", f"{run}/learning_curve.pdf"]
-    return targets
+include: "inputs/train.smk"
 
 
 rule train_classifier:
@@ -142,6 +64,7 @@ rule evaluate_classifier:
 
 
 rule learning_curve:
+    """Figure: loss and top-1 per epoch of one classifier run."""
     input:
         f"{TRAIN}/metrics.csv",
     output:
@@ -155,7 +78,6 @@ rule learning_curve:
         pdf=f"{TRAIN}/learning_curve.pdf",
     log:
         f"{TRAIN_LOGS}/learning_curve.log",
-    """Figure: loss and top-1 per epoch of one classifier run."""
     localrule: True
     conda:
         "../../envs/kdgen.yaml"
@@ -164,6 +86,8 @@ rule learning_curve:
 
 
 rule classifier_table:
+    """Table: every classifier (classifiers and teachers, method ce) and every student (method <method>:<name>),
+    seeds aggregated to mean and std."""
     input:
         unpack(classifier_table_inputs),
     output:
@@ -176,8 +100,6 @@ rule classifier_table:
         md="results/train/tables/classifiers.md",
     log:
         "results/logs/train/classifier_table.log",
-    """Table: every classifier (classifiers and teachers, method ce) and every student (method <method>:<name>),
-    seeds aggregated to mean and std."""
     localrule: True
     conda:
         "../../envs/kdgen.yaml"
@@ -188,6 +110,7 @@ rule classifier_table:
 
 
 rule model_zoo_table:
+    """Table: parameter counts of the model zoo beside the published ones."""
     output:
         csv=report(
             "results/train/tables/model_zoo.csv",
@@ -198,7 +121,6 @@ rule model_zoo_table:
         md="results/train/tables/model_zoo.md",
     log:
         "results/logs/train/model_zoo.log",
-    """Table: parameter counts of the model zoo beside the published ones."""
     localrule: True
     conda:
         "../../envs/kdgen.yaml"
@@ -207,7 +129,7 @@ rule model_zoo_table:
 
 
 rule train:
+    """Target group: the model-zoo table and every configured classifier with its curves and tables."""
     input:
         train_targets(),
-    """Target group: the model-zoo table and every configured classifier with its curves and tables."""
     localrule: True

@@ -2,86 +2,9 @@
 # open_clip weights from a file), the embeddings of every image and class name, a WordNet vocabulary, one
 # crossmodal teacher T_x per text arm and seed, students distilled from the lfkd pool's image teachers T_m
 # with and without a T_x (distill_student), and the tables and figures over all of them.
-from kdgen.xkd.plan import CLIP_DIR, TEACHER_DIR, xkd_arms, xkd_baselines, xkd_students
-
-XKD = "results/xkd"
-XKD_CLIP = CLIP_DIR
-XKD_TEACHER = TEACHER_DIR
-XKD_TABLES = ["main", "leakage", "mix_sweep", "noise_sweep"]
-XKD_PAPER = reference("xkd_paper.csv")
-XKD_PAPER_LEAKAGE = reference("xkd_paper_leakage.csv")
 
 
-wildcard_constraints:
-    arm=names_pattern(xkd_arms(config)),
-
-
-def xkd_clip_inputs(wildcards):
-    """What embedding a dataset needs: the compact CLIP the workflow pretrains on it, or nothing (clip.weights)."""
-    inputs = dataset_files(wildcards)
-    if config["clip"]["weights"] is None:
-        inputs["clip"] = f"{XKD_CLIP}/best.pt".format(dataset=wildcards.dataset)
-    return inputs
-
-
-def xkd_teacher_subset(wildcards):
-    """The training images of a dataset's T_x: its teacher subset's indices, or None for the full split."""
-    subset = config["xkd"]["datasets"][wildcards.dataset]["teacher_subset"]
-    return None if subset == "full" else f"results/data/{wildcards.dataset}/subsets/{subset}.npy"
-
-
-def xkd_teacher_inputs(wildcards):
-    inputs = {
-        "embeddings": f"{XKD_CLIP}/embeddings.npz".format(dataset=wildcards.dataset),
-        "vocabulary": f"{XKD}/{{dataset}}/vocabulary/vocabulary.npz".format(dataset=wildcards.dataset),
-        "splits": f"results/data/{wildcards.dataset}/splits.npz",
-    }
-    subset = xkd_teacher_subset(wildcards)
-    if subset:
-        inputs["subset"] = subset
-    return inputs
-
-
-def xkd_teacher_runs(dataset):
-    return [{"dataset": dataset, "arm": arm, "seed": s} for arm in xkd_arms(config) for s in config["xkd"]["seeds"]]
-
-
-def xkd_student_models(dataset):
-    """The students the xkd tables read, with their best checkpoints: no-KD (a classifier run), T_m alone
-    and T_m + T_x of each student arm."""
-    models = [
-        {"student": "noKD", "arm": "", "seed": r["seed"], "path": f"{TRAIN}/best.pt".format(**r)}
-        for r in xkd_baselines(config)
-        if r["dataset"] == dataset
-    ]
-    for s in xkd_students(config):
-        if s["dataset"] == dataset:
-            run = {"train_subset": s["subset"], **s, "student": s["name"], "seed": s["seeds"][0]}
-            arm = next((t["crossmodal"] for t in s["teachers"] if "crossmodal" in t), "")
-            models.append(
-                {"student": s["name"], "arm": arm, "seed": s["seeds"][0], "path": f"{DISTILL}/best.pt".format(**run)}
-            )
-    return models
-
-
-def xkd_files(name):
-    return [f"{XKD}/{dataset}/{name}" for dataset in config["xkd"]["datasets"]]
-
-
-def xkd_targets():
-    """The xkd study's leaves: its tables and figures, per dataset the CLIP, vocabulary and retrieval views,
-    and the published numbers beside them (none when xkd.datasets is empty)."""
-    if not config["xkd"]["datasets"]:
-        return []
-    targets = [f"{XKD}/tables/{t}.{ext}" for t in XKD_TABLES for ext in ("csv", "md")]
-    targets += [f"{XKD}/figures/{t}.{ext}" for t in XKD_TABLES for ext in ("png", "pdf")]
-    for d in config["xkd"]["datasets"]:
-        targets += [f"{XKD}/tables/vocabulary_{d}.{ext}" for ext in ("csv", "md")]
-        targets += [f"{XKD}/figures/{f}_{d}.{ext}" for f in ("vocabulary", "retrievals") for ext in ("png", "pdf")]
-        if config["clip"]["weights"] is None:
-            targets += [f"{XKD}/figures/clip_{d}.{ext}" for ext in ("png", "pdf")]
-    targets += [f"results/reference/xkd_paper_fit.{ext}" for ext in ("csv", "md")]
-    return targets
+include: "inputs/xkd.smk"
 
 
 rule xkd_clip_pretrain:
@@ -142,6 +65,8 @@ rule xkd_embed:
 
 
 rule xkd_nouns:
+    """The vocabulary's candidate nouns from WordNet (tac: the classes' neighbourhood, a subtree or every noun,
+    capped; wordnet_tree: each class's synonyms, hypernyms and hyponyms); runs beside the CLIP's pretraining."""
     input:
         unpack(dataset_files),
         wordnet="results/wordnet/provenance.json",
@@ -149,8 +74,6 @@ rule xkd_nouns:
         f"{XKD}/{{dataset}}/vocabulary/nouns.csv",
     log:
         "results/logs/xkd/{dataset}/nouns.log",
-    """The vocabulary's candidate nouns from WordNet (tac: the classes' neighbourhood, a subtree or every noun,
-    capped; wordnet_tree: each class's synonyms, hypernyms and hyponyms); runs beside the CLIP's pretraining."""
     localrule: True
     conda:
         "../../envs/kdgen.yaml"
@@ -185,6 +108,8 @@ rule xkd_candidates:
 
 
 rule xkd_vocabulary:
+    """The vocabulary N: tac (spherical k-means of the T_x training images' embeddings, the top nouns per cluster)
+    or wordnet_tree (every candidate); the table of selected nouns is a leaf."""
     input:
         embeddings=f"{XKD_CLIP}/embeddings.npz",
         candidates=f"{XKD}/{{dataset}}/vocabulary/candidates.npz",
@@ -203,8 +128,6 @@ rule xkd_vocabulary:
         md=f"{XKD}/tables/vocabulary_{{dataset}}.md",
     log:
         "results/logs/xkd/{dataset}/vocabulary.log",
-    """The vocabulary N: tac (spherical k-means of the T_x training images' embeddings, the top nouns per cluster)
-    or wordnet_tree (every candidate); the table of selected nouns is a leaf."""
     localrule: True
     conda:
         "../../envs/kdgen.yaml"
@@ -291,6 +214,7 @@ rule xkd_student_measures:
 
 
 rule xkd_table:
+    """An xkd table (main, leakage, mix_sweep, noise_sweep): mean and std over seeds, the paper's numbers beside."""
     input:
         teachers=xkd_files("teachers.csv"),
         students=xkd_files("students.csv"),
@@ -309,7 +233,6 @@ rule xkd_table:
         "results/logs/xkd/table_{table}.log",
     wildcard_constraints:
         table=names_pattern(XKD_TABLES),
-    """An xkd table (main, leakage, mix_sweep, noise_sweep): mean and std over seeds, the paper's numbers beside."""
     localrule: True
     conda:
         "../../envs/kdgen.yaml"
@@ -318,6 +241,7 @@ rule xkd_table:
 
 
 rule xkd_figure:
+    """An xkd figure drawn from the table of the same name."""
     input:
         f"{XKD}/tables/{{table}}.csv",
     output:
@@ -333,7 +257,6 @@ rule xkd_figure:
         "results/logs/xkd/figure_{table}.log",
     wildcard_constraints:
         table=names_pattern(XKD_TABLES),
-    """An xkd figure drawn from the table of the same name."""
     localrule: True
     conda:
         "../../envs/kdgen.yaml"
@@ -342,6 +265,7 @@ rule xkd_figure:
 
 
 rule xkd_figure_vocabulary:
+    """xkd figure: the selected nouns of each cluster (or class) beside example images nearest its centre."""
     input:
         unpack(dataset_files),
         clusters=f"{XKD}/{{dataset}}/vocabulary/clusters.npz",
@@ -357,7 +281,6 @@ rule xkd_figure_vocabulary:
         pdf=f"{XKD}/figures/vocabulary_{{dataset}}.pdf",
     log:
         "results/logs/xkd/figure_vocabulary_{dataset}.log",
-    """xkd figure: the selected nouns of each cluster (or class) beside example images nearest its centre."""
     localrule: True
     conda:
         "../../envs/kdgen.yaml"
@@ -368,6 +291,7 @@ rule xkd_figure_vocabulary:
 
 
 use rule xkd_figure_vocabulary as xkd_figure_retrievals with:
+    """xkd figure: test images with their nearest vocabulary nouns (cosine of CLIP embeddings)."""
     input:
         unpack(dataset_files),
         embeddings=f"{XKD_CLIP}/embeddings.npz",
@@ -383,7 +307,6 @@ use rule xkd_figure_vocabulary as xkd_figure_retrievals with:
         pdf=f"{XKD}/figures/retrievals_{{dataset}}.pdf",
     log:
         "results/logs/xkd/figure_retrievals_{dataset}.log",
-    """xkd figure: test images with their nearest vocabulary nouns (cosine of CLIP embeddings)."""
     localrule: True
     params:
         figure="retrievals",
@@ -391,6 +314,7 @@ use rule xkd_figure_vocabulary as xkd_figure_retrievals with:
 
 
 use rule xkd_figure_vocabulary as xkd_figure_clip with:
+    """xkd figure: the compact CLIP's pretraining curve and its held-out image-text retrieval against chance."""
     input:
         metrics=f"{XKD_CLIP}/metrics.csv",
         retrieval=f"{XKD_CLIP}/retrieval.json",
@@ -405,13 +329,13 @@ use rule xkd_figure_vocabulary as xkd_figure_clip with:
         pdf=f"{XKD}/figures/clip_{{dataset}}.pdf",
     log:
         "results/logs/xkd/figure_clip_{dataset}.log",
-    """xkd figure: the compact CLIP's pretraining curve and its held-out image-text retrieval against chance."""
     localrule: True
     params:
         figure="clip",
 
 
 rule xkd_paper_fit:
+    """The published xkd numbers re-derived: per dataset and setting the gain of T_x over T_m, and the leak."""
     input:
         paper=XKD_PAPER,
         paper_leakage=XKD_PAPER_LEAKAGE,
@@ -425,7 +349,6 @@ rule xkd_paper_fit:
         md="results/reference/xkd_paper_fit.md",
     log:
         "results/logs/xkd/paper_fit.log",
-    """The published xkd numbers re-derived: per dataset and setting the gain of T_x over T_m, and the leak."""
     localrule: True
     conda:
         "../../envs/kdgen.yaml"
@@ -434,14 +357,14 @@ rule xkd_paper_fit:
 
 
 rule xkd:
+    """Target group: every xkd table and figure with the CLIP, vocabulary, teachers and students they measure."""
     input:
         xkd_targets(),
-    """Target group: every xkd table and figure with the CLIP, vocabulary, teachers and students they measure."""
     localrule: True
 
 
 rule xkd_image_teachers:
+    """Target group: the image teachers T_m of every xkd student (classifier runs, shared with lfkd's pool)."""
     input:
         lambda w: sorted({f"{TRAIN}/best.pt".format(**t) for s in xkd_students(config) for t in classifier_teachers(s)}),
-    """Target group: the image teachers T_m of every xkd student (classifier runs, shared with lfkd's pool)."""
     localrule: True

@@ -6,7 +6,7 @@ A student names its teachers, T1, T2, ... in the order listed. A teacher is a cl
 and seed, on the student's dataset and subset unless it names others: a teacher trained on the full train
 split for a student of a long-tail subset, say), whose classes must be the student's; the classifier rule
 trains it like any entry of ``classifiers``. A study can add teachers of another kind (:class:`TeacherKind`:
-the xkd study's crossmodal T_x): a teacher entry that holds a kind's key is of that kind, and the kind says
+the xkd study's text-fed teacher T_x): a teacher entry that holds a kind's key is of that kind, and the kind says
 how the table labels it, which files the distillation job reads and how the job builds it.
 
 A student's name is free (letters, digits, underscores); a name in the lfkd paper's form
@@ -60,7 +60,7 @@ def is_classifier_teacher(teacher: Mapping[str, Any]) -> bool:
 def student_teachers(student: Mapping[str, Any]) -> list[dict[str, Any]]:
     """The teachers of a student named T1, T2, ... in the order listed: classifier runs (the wildcards of
     train_classifier; dataset and subset default to the student's), and teachers of a study's kind as
-    given, on the student's dataset (e.g. ``{"crossmodal": arm, "seed": s}``: the xkd study's T_x of that
+    given, on the student's dataset (e.g. the xkd study's T_x, ``{<its kind's key>: arm, "seed": s}``, of that
     text arm and seed)."""
     teachers = []
     for k, t in enumerate(student["teachers"], 1):

@@ -1,1 +1,2 @@
-"""Figures and tables: functions that take arrays and return matplotlib figures or pandas tables."""
+"""The shared figure helpers (the house style, dataset cards, learning curves); each study draws its own
+figures in ``kdgen/<study>/figures.py``."""
