@@ -9,7 +9,7 @@ import logging
 import os
 import sys
 import traceback
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from pathlib import Path
 
 
@@ -89,6 +89,11 @@ def atomic_torch_save(obj: object, path: str | os.PathLike[str]) -> None:
 
     with atomic_path(path) as tmp:
         torch.save(obj, tmp)
+
+
+def as_list(paths: str | Sequence[str]) -> list[str]:
+    """A named input of a job as a list of paths (Snakemake gives a single path as a string)."""
+    return [paths] if isinstance(paths, str) else list(paths)
 
 
 def cpu_model() -> str:

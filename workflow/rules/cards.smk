@@ -28,7 +28,7 @@ rule card_samples:
         per_class=config["cards"]["samples_per_class"],
         max_classes=config["cards"]["max_classes"],
     script:
-        "../scripts/card_samples.py"
+        "../scripts/cards/samples.py"
 
 
 rule card_class_counts:
@@ -52,7 +52,7 @@ rule card_class_counts:
     conda:
         "../../envs/kdgen.yaml"
     script:
-        "../scripts/card_class_counts.py"
+        "../scripts/cards/class_counts.py"
 
 
 rule card_split_counts:
@@ -75,4 +75,4 @@ rule card_split_counts:
     conda:
         "../../envs/kdgen.yaml"
     script:
-        "../scripts/card_split_counts.py"
+        "../scripts/cards/split_counts.py"

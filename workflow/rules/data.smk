@@ -18,7 +18,7 @@ rule wordnet:
         download=config["wordnet"]["download"],
         system_dir=config["wordnet"]["system_dir"],
     script:
-        "../scripts/data_wordnet.py"
+        "../scripts/data/wordnet.py"
 
 
 rule download_dataset:
@@ -35,7 +35,7 @@ rule download_dataset:
     params:
         spec=dataset_spec,
     script:
-        "../scripts/data_download.py"
+        "../scripts/data/download.py"
 
 
 rule materialise_dataset:
@@ -55,7 +55,7 @@ rule materialise_dataset:
         spec=dataset_spec,
         root=data_root,
     script:
-        "../scripts/data_materialise.py"
+        "../scripts/data/materialise.py"
 
 
 rule split_dataset:
@@ -73,7 +73,7 @@ rule split_dataset:
     params:
         spec=dataset_spec,
     script:
-        "../scripts/data_split.py"
+        "../scripts/data/split.py"
 
 
 rule subset_dataset:
@@ -92,7 +92,7 @@ rule subset_dataset:
     params:
         spec=dataset_spec,
     script:
-        "../scripts/data_subset.py"
+        "../scripts/data/subset.py"
 
 
 rule class_hierarchy:
@@ -107,7 +107,7 @@ rule class_hierarchy:
     conda:
         "../../envs/kdgen.yaml"
     script:
-        "../scripts/data_hierarchy.py"
+        "../scripts/data/hierarchy.py"
 
 
 rule data:

@@ -41,7 +41,7 @@ rule distill_student:
         state_dir=student_resume_dir,
         teacher_kinds=distill_teacher_kinds,
     script:
-        "../scripts/distill_student.py"
+        "../scripts/distill/student.py"
 
 
 use rule evaluate_classifier as evaluate_student with:

@@ -25,7 +25,7 @@ rule ganrep_paper_fit:
     params:
         alpha=8000,
     script:
-        "../scripts/ganrep_paper_fit.py"
+        "../scripts/ganrep/paper_fit.py"
 
 
 rule ganrep_paper_fit_figure:
@@ -47,9 +47,10 @@ rule ganrep_paper_fit_figure:
     conda:
         "../../envs/kdgen.yaml"
     params:
+        figure="paper_fit",
         alpha=8000,
     script:
-        "../scripts/ganrep_paper_fit_figure.py"
+        "../scripts/ganrep/figures.py"
 
 
 rule ganrep:
@@ -93,7 +94,7 @@ rule ganrep_train:
         device=config["device"],
         state_dir=gan_resume_dir,
     script:
-        "../scripts/ganrep_train.py"
+        "../scripts/ganrep/train.py"
 
 
 rule ganrep_external_samples:
@@ -116,7 +117,7 @@ rule ganrep_external_samples:
         n=config["ganrep"]["num_samples"],
         image_size=config["ganrep"]["image_size"],
     script:
-        "../scripts/ganrep_external_samples.py"
+        "../scripts/ganrep/external_samples.py"
 
 
 for _dataset in config["ganrep"]["datasets"] if ganrep_runs(config) else []:
@@ -150,7 +151,7 @@ for _dataset in config["ganrep"]["datasets"] if ganrep_runs(config) else []:
             inception=config["ganrep"]["inception_weights"],
             arch=config["ganrep"]["fid_classifier"],
         script:
-            "../scripts/ganrep_replication.py"
+            "../scripts/ganrep/replication.py"
 
 
 for _dataset in config["ganrep"]["datasets"] if ganrep_runs(config) else []:
@@ -177,7 +178,7 @@ for _dataset in config["ganrep"]["datasets"] if ganrep_runs(config) else []:
             k=config["ganrep"]["id_k"],
             bootstrap=config["ganrep"]["id_bootstrap"],
         script:
-            "../scripts/ganrep_id.py"
+            "../scripts/ganrep/id.py"
 
 
 for _dataset in config["ganrep"]["datasets"] if ganrep_runs(config) else []:
@@ -207,7 +208,7 @@ for _dataset in config["ganrep"]["datasets"] if ganrep_runs(config) else []:
             inception=config["ganrep"]["inception_weights"],
             arch=config["ganrep"]["fid_classifier"],
         script:
-            "../scripts/ganrep_fid.py"
+            "../scripts/ganrep/fid.py"
 
 
 rule ganrep_table:
@@ -231,7 +232,7 @@ rule ganrep_table:
         runs=ganrep_table_runs(),
         main_alpha=config["ganrep"]["main_alpha"],
     script:
-        "../scripts/ganrep_table.py"
+        "../scripts/ganrep/table.py"
 
 
 rule ganrep_summary:
@@ -254,7 +255,7 @@ rule ganrep_summary:
     params:
         alpha=config["ganrep"]["main_alpha"],
     script:
-        "../scripts/ganrep_summary.py"
+        "../scripts/ganrep/summary.py"
 
 
 rule ganrep_fits:
@@ -292,7 +293,7 @@ rule ganrep_fits:
         alpha=config["ganrep"]["main_alpha"],
         target=config["ganrep"]["target_replication"],
     script:
-        "../scripts/ganrep_fits.py"
+        "../scripts/ganrep/fits.py"
 
 
 for _figure in GANREP_FIGURES:
@@ -323,4 +324,4 @@ for _figure in GANREP_FIGURES:
             image_size=config["ganrep"]["image_size"],
             neighbour_runs=(ganrep_neighbour_runs() if _figure == "nearest_neighbours" else []),
         script:
-            "../scripts/ganrep_figure.py"
+            "../scripts/ganrep/figures.py"

@@ -24,7 +24,7 @@ rule gmaug_ssim:
     params:
         protocols=lambda w: ssim_protocols(config["gmaug"]),
     script:
-        "../scripts/gmaug_ssim.py"
+        "../scripts/gmaug/ssim.py"
 
 
 rule gmaug_generate:
@@ -61,7 +61,7 @@ rule gmaug_generate:
         device=config["device"],
         state_dir=lambda w: f"{GMAUG_GEN}/.resume".format(**w),
     script:
-        "../scripts/gmaug_generate.py"
+        "../scripts/gmaug/generate.py"
 
 
 rule gmaug_external:
@@ -84,7 +84,7 @@ rule gmaug_external:
         target=lambda w: dataset_target(config["gmaug"], w.dataset),
         oversample=config["gmaug"]["oversample"],
     script:
-        "../scripts/gmaug_external.py"
+        "../scripts/gmaug/external.py"
 
 
 rule gmaug_classifier:
@@ -122,7 +122,7 @@ rule gmaug_classifier:
         eval_batch_size=config["training"]["eval_batch_size"],
         state_dir=lambda w: f"{GMAUG_CLS}/.resume".format(**w),
     script:
-        "../scripts/gmaug_classifier.py"
+        "../scripts/gmaug/classifier.py"
 
 
 rule gmaug_original:
@@ -156,7 +156,7 @@ rule gmaug_original:
         eval_batch_size=config["training"]["eval_batch_size"],
         state_dir=lambda w: f"{GMAUG_ORIG}/.resume".format(**w),
     script:
-        "../scripts/gmaug_classifier.py"
+        "../scripts/gmaug/classifier.py"
 
 
 rule gmaug_table:
@@ -186,7 +186,7 @@ rule gmaug_table:
         datasets=list(config["gmaug"]["datasets"]),
         last_epochs=config["gmaug"]["last_epochs"],
     script:
-        "../scripts/gmaug_table.py"
+        "../scripts/gmaug/table.py"
 
 
 rule gmaug_figure_gain:
@@ -210,8 +210,10 @@ rule gmaug_figure_gain:
     localrule: True
     conda:
         "../../envs/kdgen.yaml"
+    params:
+        figure="gain",
     script:
-        "../scripts/gmaug_figure_gain.py"
+        "../scripts/gmaug/figures.py"
 
 
 rule gmaug_figure_samples:
@@ -238,10 +240,11 @@ rule gmaug_figure_samples:
     conda:
         "../../envs/kdgen.yaml"
     params:
+        figure="samples",
         generators=list(config["gmaug"]["generators"]),
         per_class=config["gmaug"]["samples_per_class"],
     script:
-        "../scripts/gmaug_figure_samples.py"
+        "../scripts/gmaug/figures.py"
 
 
 rule gmaug_figure_learning_curves:
@@ -264,9 +267,10 @@ rule gmaug_figure_learning_curves:
     conda:
         "../../envs/kdgen.yaml"
     params:
+        figure="learning_curves",
         runs=lambda w: [{k: r[k] for k in ("generator", "arm", "seed")} for r in gmaug_runs(w.dataset)],
     script:
-        "../scripts/gmaug_figure_learning_curves.py"
+        "../scripts/gmaug/figures.py"
 
 
 rule gmaug_figure_class_counts:
@@ -289,9 +293,10 @@ rule gmaug_figure_class_counts:
     conda:
         "../../envs/kdgen.yaml"
     params:
+        figure="class_counts",
         generators=list(config["gmaug"]["generators"]),
     script:
-        "../scripts/gmaug_figure_class_counts.py"
+        "../scripts/gmaug/figures.py"
 
 
 rule gmaug_paper_fit:
@@ -312,7 +317,7 @@ rule gmaug_paper_fit:
     conda:
         "../../envs/kdgen.yaml"
     script:
-        "../scripts/gmaug_paper_fit.py"
+        "../scripts/gmaug/paper_fit.py"
 
 
 rule gmaug_paper_fit_figure:
@@ -333,8 +338,10 @@ rule gmaug_paper_fit_figure:
     localrule: True
     conda:
         "../../envs/kdgen.yaml"
+    params:
+        figure="paper_fit",
     script:
-        "../scripts/gmaug_paper_fit_figure.py"
+        "../scripts/gmaug/figures.py"
 
 
 rule gmaug:

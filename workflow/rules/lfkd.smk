@@ -29,7 +29,7 @@ rule lfkd_measures:
         lfkd=lfkd_params,
         device=config["device"],
     script:
-        "../scripts/lfkd_measures.py"
+        "../scripts/lfkd/measures.py"
 
 
 rule lfkd_table:
@@ -52,7 +52,7 @@ rule lfkd_table:
     params:
         attention=config["lfkd"]["attention"],
     script:
-        "../scripts/lfkd_table.py"
+        "../scripts/lfkd/table.py"
 
 
 rule lfkd_teacher_table:
@@ -76,7 +76,7 @@ rule lfkd_teacher_table:
     params:
         attention=config["lfkd"]["attention"],
     script:
-        "../scripts/lfkd_teacher_table.py"
+        "../scripts/lfkd/teacher_table.py"
 
 
 rule lfkd_figure_iou_vs_strength:
@@ -101,7 +101,7 @@ rule lfkd_figure_iou_vs_strength:
         figure="iou_vs_strength",
         attention=config["lfkd"]["attention"],
     script:
-        "../scripts/lfkd_figure.py"
+        "../scripts/lfkd/figures.py"
 
 
 use rule lfkd_figure_iou_vs_strength as lfkd_figure_overfitting_vs_iou with:

@@ -20,7 +20,7 @@ rule resolved_config:
     params:
         config=config,
     script:
-        "../scripts/report_config.py"
+        "../scripts/report/config.py"
 
 
 rule built:

@@ -37,7 +37,7 @@ rule train_classifier:
         weights=arch_weights,
         state_dir=resume_dir,
     script:
-        "../scripts/train_classifier.py"
+        "../scripts/train/classifier.py"
 
 
 rule evaluate_classifier:
@@ -60,7 +60,7 @@ rule evaluate_classifier:
         precision=config["precision"],
         batch_size=config["training"]["eval_batch_size"],
     script:
-        "../scripts/train_evaluate.py"
+        "../scripts/train/evaluate.py"
 
 
 rule learning_curve:
@@ -82,7 +82,7 @@ rule learning_curve:
     conda:
         "../../envs/kdgen.yaml"
     script:
-        "../scripts/train_learning_curve.py"
+        "../scripts/train/learning_curve.py"
 
 
 rule classifier_table:
@@ -106,7 +106,7 @@ rule classifier_table:
     params:
         runs=classifier_table_records,
     script:
-        "../scripts/train_classifier_table.py"
+        "../scripts/train/classifier_table.py"
 
 
 rule model_zoo_table:
@@ -125,7 +125,7 @@ rule model_zoo_table:
     conda:
         "../../envs/kdgen.yaml"
     script:
-        "../scripts/train_model_zoo.py"
+        "../scripts/train/model_zoo.py"
 
 
 rule train:

@@ -38,7 +38,7 @@ rule xkd_clip_pretrain:
         nltk_data="results/wordnet/nltk_data",
         state_dir=lambda w: f"{XKD_CLIP}/.resume".format(dataset=w.dataset),
     script:
-        "../scripts/xkd_clip_pretrain.py"
+        "../scripts/xkd/clip_pretrain.py"
 
 
 rule xkd_embed:
@@ -61,7 +61,7 @@ rule xkd_embed:
         clip=config["clip"],
         device=config["device"],
     script:
-        "../scripts/xkd_embed.py"
+        "../scripts/xkd/embed.py"
 
 
 rule xkd_nouns:
@@ -81,7 +81,7 @@ rule xkd_nouns:
         vocabulary=config["xkd"]["vocabulary"],
         nltk_data="results/wordnet/nltk_data",
     script:
-        "../scripts/xkd_nouns.py"
+        "../scripts/xkd/nouns.py"
 
 
 rule xkd_candidates:
@@ -104,7 +104,7 @@ rule xkd_candidates:
         clip=config["clip"],
         device=config["device"],
     script:
-        "../scripts/xkd_candidates.py"
+        "../scripts/xkd/candidates.py"
 
 
 rule xkd_vocabulary:
@@ -135,7 +135,7 @@ rule xkd_vocabulary:
         vocabulary=config["xkd"]["vocabulary"],
         seed=config["seed"],
     script:
-        "../scripts/xkd_vocabulary.py"
+        "../scripts/xkd/vocabulary.py"
 
 
 rule xkd_teacher:
@@ -163,7 +163,7 @@ rule xkd_teacher:
         precision=config["precision"],
         state_dir=lambda w: f"{XKD_TEACHER}/.resume".format(**w),
     script:
-        "../scripts/xkd_teacher.py"
+        "../scripts/xkd/teacher.py"
 
 
 rule xkd_teacher_measures:
@@ -188,7 +188,7 @@ rule xkd_teacher_measures:
         ig_samples=config["xkd"]["ig_samples"],
         seed=config["seed"],
     script:
-        "../scripts/xkd_teacher_measures.py"
+        "../scripts/xkd/teacher_measures.py"
 
 
 rule xkd_student_measures:
@@ -210,7 +210,7 @@ rule xkd_student_measures:
         device=config["device"],
         batch_size=config["training"]["eval_batch_size"],
     script:
-        "../scripts/xkd_student_measures.py"
+        "../scripts/xkd/student_measures.py"
 
 
 rule xkd_table:
@@ -237,13 +237,13 @@ rule xkd_table:
     conda:
         "../../envs/kdgen.yaml"
     script:
-        "../scripts/xkd_table.py"
+        "../scripts/xkd/table.py"
 
 
 rule xkd_figure:
     """An xkd figure drawn from the table of the same name."""
     input:
-        f"{XKD}/tables/{{table}}.csv",
+        table=f"{XKD}/tables/{{table}}.csv",
     output:
         png=report(
             f"{XKD}/figures/{{table}}.png",
@@ -260,8 +260,10 @@ rule xkd_figure:
     localrule: True
     conda:
         "../../envs/kdgen.yaml"
+    params:
+        figure="table",
     script:
-        "../scripts/xkd_figure.py"
+        "../scripts/xkd/figures.py"
 
 
 rule xkd_figure_vocabulary:
@@ -287,7 +289,7 @@ rule xkd_figure_vocabulary:
     params:
         figure="vocabulary",
     script:
-        "../scripts/xkd_dataset_figure.py"
+        "../scripts/xkd/figures.py"
 
 
 use rule xkd_figure_vocabulary as xkd_figure_retrievals with:
@@ -353,7 +355,7 @@ rule xkd_paper_fit:
     conda:
         "../../envs/kdgen.yaml"
     script:
-        "../scripts/xkd_paper_fit.py"
+        "../scripts/xkd/paper_fit.py"
 
 
 rule xkd:

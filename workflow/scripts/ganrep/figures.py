@@ -1,22 +1,31 @@
-"""One ganrep figure (params.figure): replication vs ID or vs size, one-shot curves, FID vs size, or
-nearest neighbours."""
+"""One ganrep figure (params.figure): replication vs ID or vs size, one-shot curves, FID vs size, nearest
+neighbours, or the published points with our re-fitted curves (paper_fit)."""
 
 import numpy as np
 import pandas as pd
 
-from kdgen.ganrep.fits import curve_means, curve_points, published_id_scale
 from kdgen.ganrep import figures as plots
+from kdgen.ganrep.fits import curve_means, curve_points, published_id_scale
 from kdgen.plots.style import save_figure
 from kdgen.runtime import logged
 
+
+def published_curves(paper: pd.DataFrame, fits: pd.DataFrame) -> pd.DataFrame:
+    """The fitted curves over the published ID range (one past each end), on the published ID scale."""
+    mu, sd = published_id_scale(paper)
+    ids = paper["id"].dropna()
+    return curve_points(fits, mu, sd, (ids.min() - 1, ids.max() + 1))
+
+
 with logged(snakemake.log[0]):
     p, inp, name = snakemake.params, snakemake.input, snakemake.params.figure
-    runs = pd.read_csv(inp.runs)
-    if name == "replication_vs_id":
+    runs = pd.read_csv(inp.runs) if "runs" in inp.keys() else None
+    if name == "paper_fit":
+        paper, fits = pd.read_csv(inp.paper), pd.read_csv(inp.fits)
+        fig = plots.paper_fit_figure(paper, fits, published_curves(paper, fits), p.alpha)
+    elif name == "replication_vs_id":
         paper, paper_fits = pd.read_csv(inp.paper), pd.read_csv(inp.paper_fits)
-        mu, sd = published_id_scale(paper)
-        ids = paper["id"].dropna()
-        curves = curve_points(paper_fits, mu, sd, (ids.min() - 1, ids.max() + 1))
+        curves = published_curves(paper, paper_fits)
         fig = plots.replication_vs_id_figure(curve_means(runs, p.alpha), pd.read_csv(inp.fits), paper, paper_fits, curves, p.alpha)
     elif name == "replication_vs_size":
         fig = plots.replication_vs_size_figure(runs, p.alpha)

@@ -1,4 +1,5 @@
-"""One per-dataset xkd figure (params.figure): the vocabulary per cluster, example retrievals, or the compact CLIP."""
+"""One xkd figure (params.figure): a table's figure (main, leakage, mix_sweep, noise_sweep: drawn from the table of
+the same name), or per dataset the vocabulary per cluster, example retrievals, or the compact CLIP."""
 
 import json
 
@@ -6,15 +7,17 @@ import numpy as np
 import pandas as pd
 
 from kdgen.data.store import load_dataset
-from kdgen.xkd import figures as plots
 from kdgen.plots.style import save_figure
+from kdgen.xkd import figures as plots
 from kdgen.runtime import logged
 
 ROWS = 16  # clusters (or test images) drawn at most
 
 with logged(snakemake.log[0]) as log:
     p, inp, name = snakemake.params, snakemake.input, snakemake.params.figure
-    if name == "clip":
+    if name == "table":
+        fig = plots.figure(snakemake.wildcards.table, pd.read_csv(inp.table))
+    elif name == "clip":
         fig = plots.clip_figure(pd.read_csv(inp.metrics), json.loads(open(inp.retrieval).read()))
     else:
         ds = load_dataset(inp.images, inp.manifest)
