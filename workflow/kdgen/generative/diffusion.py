@@ -35,7 +35,7 @@ import torch
 import torch.nn.functional as F
 
 from kdgen.generative.gan import make_ema, update_ema
-from kdgen.generative.training import batch_indices, to_uint8, to_unit
+from kdgen.generative.training import batch_indices, resume_steps, save_steps, step_range, to_uint8, to_unit
 from kdgen.runtime import atomic_torch_save
 from kdgen.train.trainer import derive_seed, resolve_device
 
@@ -197,28 +197,14 @@ def train_diffusion(
     scheduler = noise_scheduler(cfg)
     state_path = Path(state_dir) / "state.pt"
     state_path.parent.mkdir(parents=True, exist_ok=True)
-    start, history = 0, []
     fingerprint = _fingerprint(cfg, len(images), seed)
-    if state_path.is_file():
-        state = torch.load(state_path, map_location="cpu", weights_only=True)
-        if state["fingerprint"] != fingerprint:
-            log(f"ignoring {state_path}: it belongs to another config or training set")
-        elif state["step"] > cfg.steps:
-            log(f"ignoring {state_path}: it is at step {state['step']}, past the {cfg.steps} steps asked for")
-        else:
-            for module, key in ((model, "model"), (model_ema, "model_ema"), (opt, "opt")):
-                module.load_state_dict(state[key])
-            start, history = state["step"], state["history"]
-            log(f"resuming diffusion training at step {start} of {cfg.steps}")
+    parts = {"model": model, "model_ema": model_ema, "opt": opt}
+    start, history = resume_steps(state_path, fingerprint, parts, cfg.steps, "diffusion", log)
     model.to(dev).train()
     model_ema.to(dev)
     x_all = images.to(dev)
     y_all = labels.to(dev, torch.int64)
-    steps: Any = range(start, cfg.steps)
-    if progress:
-        from tqdm import tqdm
-
-        steps = tqdm(steps, initial=start, total=cfg.steps, desc="diffusion", unit="step", mininterval=2.0)
+    steps = step_range(start, cfg.steps, "diffusion", progress)
     window, since = 0.0, start
     began = time.perf_counter()
     for step in steps:
@@ -243,15 +229,7 @@ def train_diffusion(
         if done % checkpoint_every == 0 or done == cfg.steps:
             history.append({"step": done, "loss": window / (done - since)})
             window, since = 0.0, done
-            state = {
-                "model": model.state_dict(),
-                "model_ema": model_ema.state_dict(),
-                "opt": opt.state_dict(),
-                "step": done,
-                "history": history,
-                "fingerprint": fingerprint,
-            }
-            atomic_torch_save(state, state_path)
+            save_steps(state_path, fingerprint, parts, done, history)
             log(f"step {done}/{cfg.steps}: loss {history[-1]['loss']:.4f} ({time.perf_counter() - began:.0f}s)")
     return model_ema.cpu().eval(), history
 

@@ -60,6 +60,99 @@ def build_seeded(cfg: GANConfig, seed: int) -> tuple[torch.nn.Module, torch.nn.M
         return build_gan(cfg)
 
 
+def resume_steps(
+    state_path: Path, fingerprint: str, parts: dict[str, Any], steps: int, what: str, log: Callable[[str], None] = print
+) -> tuple[int, list[dict[str, float]]]:
+    """The step and loss history to continue from, with ``parts`` (modules and optimizers by name) loaded from
+    ``state_path``, when that state was saved by :func:`save_steps` for the same ``fingerprint`` (the config
+    and training set) at no more than ``steps``; ``(0, [])`` otherwise (a state of another run is ignored
+    and left to be overwritten, saying so)."""
+    if not state_path.is_file():
+        return 0, []
+    state = torch.load(state_path, map_location="cpu", weights_only=True)
+    if state["fingerprint"] != fingerprint:
+        log(f"ignoring {state_path}: it belongs to another config or training set")
+        return 0, []
+    if state["step"] > steps:
+        log(f"ignoring {state_path}: it is at step {state['step']}, past the {steps} steps asked for")
+        return 0, []
+    for key, part in parts.items():
+        part.load_state_dict(state[key])
+    log(f"resuming {what} training at step {state['step']} of {steps}")
+    return state["step"], state["history"]
+
+
+def save_steps(state_path: Path, fingerprint: str, parts: dict[str, Any], step: int, history: list[dict[str, float]]) -> None:
+    """The resumable state after ``step``: every part's state dict, the step, the history and the fingerprint."""
+    atomic_torch_save(
+        {**{key: part.state_dict() for key, part in parts.items()}, "step": step, "history": history, "fingerprint": fingerprint},
+        state_path,
+    )
+
+
+def step_range(start: int, steps: int, desc: str, progress: bool = True) -> Any:
+    """The steps ``start .. steps - 1``, with a progress bar when ``progress``."""
+    if not progress:
+        return range(start, steps)
+    from tqdm import tqdm
+
+    return tqdm(range(start, steps), initial=start, total=steps, desc=desc, unit="step", mininterval=2.0)
+
+
+def gan_step(
+    cfg: GANConfig,
+    g: torch.nn.Module,
+    d: torch.nn.Module,
+    opt_g: torch.optim.Optimizer,
+    opt_d: torch.optim.Optimizer,
+    real_all: torch.Tensor,
+    y_all: torch.Tensor | None,
+    labels: torch.Tensor | None,
+    seed: int,
+    step: int,
+    dev: torch.device,
+) -> tuple[torch.Tensor, torch.Tensor]:
+    """One training step: ``cfg.d_steps`` discriminator updates, then one generator update, every draw from
+    ``(seed, step)``. Returns the mean D loss (detached) and the G loss (the caller detaches it)."""
+    aux = getattr(d, "classifier", None) is not None and y_all is not None
+    gen = torch.Generator().manual_seed(derive_seed(seed, step, 0))
+    seed_device(derive_seed(seed, step, 1), dev)  # the StyleGAN2-style noise inputs draw from it
+    loss_d = torch.zeros(())
+    for k in range(cfg.d_steps):
+        idx = batch_indices(len(real_all), cfg.batch_size, gen, labels if cfg.class_balanced and labels is not None else None)
+        z = torch.randn(cfg.batch_size, cfg.z_dim, generator=gen).to(dev)
+        y = y_all[idx.to(dev)] if y_all is not None else None
+        real = to_unit(real_all[idx.to(dev)])
+        last = k == cfg.d_steps - 1
+        # the last D update and the G update share one generator pass: D learns on the detached
+        # fakes, then G on the same fakes scored by the updated D (G's weights have not changed in
+        # between, so its graph stays valid); earlier D updates need no graph through G
+        with torch.set_grad_enabled(last):
+            fake = g(z, y)
+        if aux:
+            real_logits, real_classes = d(real, y, with_classes=True)
+            loss = d_loss(cfg.family, real_logits, d(fake.detach(), y))
+            loss = loss + cfg.aux_class_weight * F.cross_entropy(real_classes, y)
+        else:
+            loss = d_loss(cfg.family, d(real, y), d(fake.detach(), y))
+        if cfg.family == "stylegan2" and cfg.r1_gamma > 0 and (step * cfg.d_steps + k) % cfg.r1_every == 0:
+            loss = loss + cfg.r1_gamma / 2 * cfg.r1_every * r1_penalty(d, real, y)
+        opt_d.zero_grad(set_to_none=True)
+        loss.backward()
+        opt_d.step()
+        loss_d = loss_d + loss.detach() / cfg.d_steps
+
+    if aux:
+        fake_logits, fake_classes = d(fake, y, with_classes=True)
+        loss_g = g_loss(cfg.family, fake_logits) + cfg.aux_class_weight * F.cross_entropy(fake_classes, y)
+    else:
+        loss_g = g_loss(cfg.family, d(fake, y))
+    opt_g.zero_grad(set_to_none=True)
+    loss_g.backward()
+    opt_g.step()
+    return loss_d, loss_g
+
+
 def train_gan(
     cfg: GANConfig,
     images: torch.Tensor,
@@ -81,64 +174,17 @@ def train_gan(
     opt_d = torch.optim.Adam(d.parameters(), lr=cfg.lr_d, betas=cfg.betas, foreach=True)
     state_path = Path(state_dir) / "state.pt"
     state_path.parent.mkdir(parents=True, exist_ok=True)
-    start, history = 0, []
     fingerprint = json.dumps({**asdict(cfg), "n": len(images), "seed": seed}, sort_keys=True)
-    if state_path.is_file():
-        state = torch.load(state_path, map_location="cpu", weights_only=True)
-        if state["fingerprint"] == fingerprint:
-            for module, key in ((g, "g"), (d, "d"), (g_ema, "g_ema"), (opt_g, "opt_g"), (opt_d, "opt_d")):
-                module.load_state_dict(state[key])
-            start, history = state["step"], state["history"]
-            log(f"resuming GAN training at step {start} of {cfg.steps}")
-        else:
-            log(f"ignoring {state_path}: it belongs to another config or training set")
+    parts = {"g": g, "d": d, "g_ema": g_ema, "opt_g": opt_g, "opt_d": opt_d}
+    start, history = resume_steps(state_path, fingerprint, parts, cfg.steps, "GAN", log)
     g.to(dev), d.to(dev), g_ema.to(dev)
     real_all = images.to(dev)
     y_all = labels.to(dev) if (labels is not None and cfg.num_classes) else None
-    steps: Any = range(start, cfg.steps)
-    if progress:
-        from tqdm import tqdm
-
-        steps = tqdm(steps, initial=start, total=cfg.steps, desc=f"{cfg.family}", unit="step", mininterval=2.0)
-    aux = getattr(d, "classifier", None) is not None and y_all is not None
+    steps = step_range(start, cfg.steps, cfg.family, progress)
     window: dict[str, float] = {}
     began = time.perf_counter()
     for step in steps:
-        gen = torch.Generator().manual_seed(derive_seed(seed, step, 0))
-        seed_device(derive_seed(seed, step, 1), dev)  # the StyleGAN2-style noise inputs draw from it
-        loss_d = torch.zeros(())
-        for k in range(cfg.d_steps):
-            idx = batch_indices(len(real_all), cfg.batch_size, gen, labels if cfg.class_balanced and labels is not None else None)
-            z = torch.randn(cfg.batch_size, cfg.z_dim, generator=gen).to(dev)
-            y = y_all[idx.to(dev)] if y_all is not None else None
-            real = to_unit(real_all[idx.to(dev)])
-            last = k == cfg.d_steps - 1
-            # the last D update and the G update share one generator pass: D learns on the detached
-            # fakes, then G on the same fakes scored by the updated D (G's weights have not changed in
-            # between, so its graph stays valid); earlier D updates need no graph through G
-            with torch.set_grad_enabled(last):
-                fake = g(z, y)
-            if aux:
-                real_logits, real_classes = d(real, y, with_classes=True)
-                loss = d_loss(cfg.family, real_logits, d(fake.detach(), y))
-                loss = loss + cfg.aux_class_weight * F.cross_entropy(real_classes, y)
-            else:
-                loss = d_loss(cfg.family, d(real, y), d(fake.detach(), y))
-            if cfg.family == "stylegan2" and cfg.r1_gamma > 0 and (step * cfg.d_steps + k) % cfg.r1_every == 0:
-                loss = loss + cfg.r1_gamma / 2 * cfg.r1_every * r1_penalty(d, real, y)
-            opt_d.zero_grad(set_to_none=True)
-            loss.backward()
-            opt_d.step()
-            loss_d = loss_d + loss.detach() / cfg.d_steps
-
-        if aux:
-            fake_logits, fake_classes = d(fake, y, with_classes=True)
-            loss_g = g_loss(cfg.family, fake_logits) + cfg.aux_class_weight * F.cross_entropy(fake_classes, y)
-        else:
-            loss_g = g_loss(cfg.family, d(fake, y))
-        opt_g.zero_grad(set_to_none=True)
-        loss_g.backward()
-        opt_g.step()
+        loss_d, loss_g = gan_step(cfg, g, d, opt_g, opt_d, real_all, y_all, labels, seed, step, dev)
         update_ema(g_ema, g, cfg.ema if step >= 100 else 0.0)  # copy during the first steps
 
         window["loss_d"] = window.get("loss_d", 0.0) + float(loss_d.detach())
@@ -148,14 +194,7 @@ def train_gan(
             n = done - (history[-1]["step"] if history else start if start else 0)
             history.append({"step": done, **{k: v / max(n, 1) for k, v in window.items()}})
             window = {}
-            atomic_torch_save(
-                {
-                    "g": g.state_dict(), "d": d.state_dict(), "g_ema": g_ema.state_dict(),
-                    "opt_g": opt_g.state_dict(), "opt_d": opt_d.state_dict(),
-                    "step": done, "history": history, "fingerprint": fingerprint,
-                },
-                state_path,
-            )
+            save_steps(state_path, fingerprint, parts, done, history)
             log(f"step {done}/{cfg.steps}: loss D {history[-1]['loss_d']:.3f} G {history[-1]['loss_g']:.3f} ({time.perf_counter() - began:.0f}s)")
     g_ema = g_ema.cpu()
     if cfg.family == "biggan" and cfg.bn_stats == "standing":

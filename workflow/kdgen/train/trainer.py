@@ -347,6 +347,168 @@ def guard_teachers(teachers: dict[str, nn.Module], mode: str) -> None:
         m.requires_grad_(False).train(mode == "train")
 
 
+@dataclass
+class TrainingRun:
+    """What :func:`fit` sets up once for a run: the model and its guarded teachers on the device, the
+    optimizer and schedule, the augmentation, and the run's identity (what a saved state must match)."""
+
+    model: nn.Module
+    cfg: TrainConfig
+    method: Method
+    teachers: dict[str, nn.Module]
+    device: torch.device
+    memory_format: torch.memory_format
+    optimizer: torch.optim.Optimizer
+    scheduler: torch.optim.lr_scheduler.LRScheduler
+    steps_per_epoch: int
+    augment: Augmentation | None
+    identity: dict[str, Any]
+
+
+@dataclass
+class Progress:
+    """Where a run stands: the epochs done (their metrics and seconds) and the best validation epoch so far."""
+
+    history: list[dict[str, float]] = field(default_factory=list)
+    timing: list[dict[str, float]] = field(default_factory=list)
+    start_epoch: int = 0
+    best_top1: float = -1.0
+    best_epoch: int = -1
+    best_loss: float = math.inf
+
+
+def setup_run(
+    model: nn.Module,
+    cfg: TrainConfig,
+    method: Method | None,
+    frozen: Sequence[nn.Module],
+    train: tuple[torch.Tensor, torch.Tensor, torch.Tensor],
+    val: tuple[torch.Tensor, torch.Tensor],
+) -> TrainingRun:
+    """The run of ``model`` under ``cfg``: the method (cross-entropy by default), its teachers and the
+    ``frozen`` models guarded and on the device, the optimizer, the warm-up and decay schedule, the
+    augmentation, and the identity of the run over its ``train`` (images, labels, ids) and ``val`` data."""
+    train_images = train[0]
+    device = resolve_device(cfg.device)
+    method = method or CrossEntropy(cfg.label_smoothing)
+    teachers = {f"frozen{i}": m for i, m in enumerate(frozen)}
+    teachers.update(method_teachers(method))
+    teachers = {name: m for name, m in teachers.items() if m is not model}
+    guard_teachers(teachers, cfg.teacher_mode)
+    identity = run_identity(cfg, method, teachers, train, val)
+    memory_format = torch.channels_last if cfg.channels_last else torch.contiguous_format
+    model.to(device=device, memory_format=memory_format)
+    for m in teachers.values():
+        m.to(device=device, memory_format=memory_format)
+    optimizer = make_optimizer(model, cfg)
+    steps_per_epoch = max(len(train_images) // cfg.batch_size + (len(train_images) % cfg.batch_size >= 2), 1)
+    scheduler = torch.optim.lr_scheduler.LambdaLR(optimizer, lambda step: lr_factor(step, steps_per_epoch, cfg))
+    if cfg.inputs == "features" and cfg.augmentation != "none":
+        raise TrainingError(f"augmentation {cfg.augmentation!r} asked for feature rows; augmentations apply to images, use none")
+    augment = Augmentation(cfg.augmentation, train_images.shape[-1]) if cfg.inputs == "images" else None
+    if cfg.selection not in ("top1", "top1_loss"):
+        raise TrainingError(f"unknown selection {cfg.selection!r}; expected top1 or top1_loss")
+    return TrainingRun(model, cfg, method, teachers, device, memory_format, optimizer, scheduler, steps_per_epoch, augment, identity)
+
+
+def resume(run: TrainingRun, state_path: Path, log: Callable[[str], None] = print) -> Progress:
+    """The progress saved in ``state_path`` by an earlier call of the same run, its model, optimizer,
+    schedule and train-mode teachers restored into ``run``; a fresh :class:`Progress` when there is none.
+    A state of another run is a :class:`TrainingError` naming what differs."""
+    if not state_path.is_file():
+        return Progress()
+    state = load_checkpoint(state_path)
+    if "identity" in state:
+        differences = identity_differences(state["identity"], run.identity)
+    else:
+        differences = ["the saved state records no run identity (an older kdgen wrote it)"]
+    if differences:
+        raise TrainingError(
+            f"{state_path} belongs to another run, and resuming would mix the two; saved -> now: " + "; ".join(differences)
+            + f". Delete {state_path.parent} to start this run afresh, or restore the settings of the saved one."
+        )
+    run.model.load_state_dict(state["model"])
+    run.optimizer.load_state_dict(state["optimizer"])
+    run.scheduler.load_state_dict(state["scheduler"])
+    for name, teacher_state in state.get("teachers", {}).items():
+        run.teachers[name].load_state_dict(teacher_state)  # train-mode teachers: their drifted statistics
+    log(f"resuming after epoch {state['epoch'] + 1} of {run.cfg.epochs} from {state_path}")
+    return Progress(
+        state["history"], state["timing"], state["epoch"] + 1, state["best_val_top1"], state["best_epoch"],
+        state.get("best_val_loss", math.inf),
+    )
+
+
+def train_epoch(
+    run: TrainingRun, epoch: int, images: torch.Tensor, labels: torch.Tensor, ids: torch.Tensor, progress: bool = True
+) -> dict[str, float]:
+    """One epoch of ``run`` over the training data: the batch order drawn from ``(seed, epoch)``, each batch
+    augmented from ``(seed, epoch, batch)``, the method's losses summed and stepped. Returns the epoch's
+    ``train_<term>`` means (every loss term and logged value) and ``train_top1``."""
+    cfg, model = run.cfg, run.model
+    torch.manual_seed(derive_seed(cfg.seed, epoch, 1))
+    order = torch.randperm(len(images), generator=torch.Generator().manual_seed(derive_seed(cfg.seed, epoch, 0)))
+    batches = [order[i : i + cfg.batch_size] for i in range(0, len(order), cfg.batch_size)]
+    batches = [b for b in batches if len(b) >= 2]  # batch norm needs two samples
+    model.train()
+    guard_teachers(run.teachers, cfg.teacher_mode)
+    sums: dict[str, float] = {}
+    correct, seen = 0, 0
+    iterator: Any = enumerate(batches)
+    if progress:
+        from tqdm import tqdm
+
+        iterator = tqdm(iterator, total=len(batches), desc=f"epoch {epoch + 1}/{cfg.epochs}", unit="batch", leave=False)
+    for b, idx in iterator:
+        x = images[idx] if run.augment is None else run.augment(images[idx], derive_seed(cfg.seed, epoch, b, 2))
+        x = as_model_input(x, cfg.inputs, run.device)
+        if cfg.channels_last:
+            x = x.contiguous(memory_format=run.memory_format)
+        y = labels[idx].to(run.device)
+        context = BatchContext(ids=ids[idx], epoch=epoch, batch=b, step=epoch * run.steps_per_epoch + b)
+        with autocast(run.device, cfg.precision):
+            logits, losses, *extra = run.method(model, x, y, context)
+        loss = sum(losses.values())
+        run.optimizer.zero_grad(set_to_none=True)
+        loss.backward()
+        run.optimizer.step()
+        run.scheduler.step()
+        n = len(idx)
+        seen += n
+        correct += int((logits.detach().argmax(1) == y).sum())
+        for name, value in {"loss": loss, **losses, **(extra[0] if extra else {})}.items():
+            sums[name] = sums.get(name, 0.0) + float(value.detach()) * n
+    return {**{f"train_{k}": v / seen for k, v in sums.items()}, "train_top1": 100.0 * correct / seen}
+
+
+def save_checkpoints(run: TrainingRun, done: Progress, epoch: int, val: dict[str, float], state_dir: Path) -> None:
+    """After ``epoch``: its weights to ``best.pt`` when its val top-1 is the best so far (with
+    ``selection: top1_loss``, a tie broken by the lower val loss), and the resumable state to ``state.pt``
+    (both atomic)."""
+    # a model that reaches 100% val top-1 early (a crossmodal teacher told the class name) is selected by
+    # its val loss among the epochs of that top-1 with top1_loss, not at the first such epoch
+    tie = run.cfg.selection == "top1_loss" and val["top1"] == done.best_top1 and val["loss"] < done.best_loss
+    if val["top1"] > done.best_top1 or tie:
+        done.best_top1, done.best_epoch, done.best_loss = val["top1"], epoch + 1, val["loss"]
+        atomic_torch_save({"model": run.model.state_dict(), "epoch": epoch + 1, "val_top1": val["top1"]}, state_dir / "best.pt")
+    atomic_torch_save(
+        {
+            "model": run.model.state_dict(),
+            "optimizer": run.optimizer.state_dict(),
+            "scheduler": run.scheduler.state_dict(),
+            "teachers": {name: m.state_dict() for name, m in run.teachers.items()} if run.cfg.teacher_mode == "train" else {},
+            "epoch": epoch,
+            "history": done.history,
+            "timing": done.timing,
+            "best_val_top1": done.best_top1,
+            "best_epoch": done.best_epoch,
+            "best_val_loss": done.best_loss,
+            "identity": run.identity,
+        },
+        state_dir / "state.pt",
+    )
+
+
 def fit(
     model: nn.Module,
     train_images: torch.Tensor,
@@ -369,7 +531,8 @@ def fit(
     run's identity; written atomically at the end of every epoch) and ``best.pt`` (the weights of the
     best validation top-1 so far). A call that finds a ``state.pt`` of the same run continues after its
     epoch; one of another run raises :class:`TrainingError` naming what differs. At the end ``model``
-    holds the weights of the last epoch.
+    holds the weights of the last epoch. The steps: :func:`setup_run`, :func:`resume`, then per epoch
+    :func:`train_epoch`, :func:`evaluate` and :func:`save_checkpoints`.
     """
     if len(train_images) < 2:
         raise TrainingError(f"need at least two training images, got {len(train_images)}")
@@ -378,125 +541,29 @@ def fit(
     train_ids = torch.as_tensor(train_ids, dtype=torch.int64).cpu()
     if train_ids.shape != (len(train_images),):
         raise TrainingError(f"train_ids has shape {tuple(train_ids.shape)}; expected one id per training image ({len(train_images)},)")
-    device = resolve_device(cfg.device)
-    method = method or CrossEntropy(cfg.label_smoothing)
-    teachers = {f"frozen{i}": m for i, m in enumerate(frozen)}
-    teachers.update(method_teachers(method))
-    teachers = {name: m for name, m in teachers.items() if m is not model}
-    guard_teachers(teachers, cfg.teacher_mode)
-    identity = run_identity(cfg, method, teachers, (train_images, train_labels, train_ids), (val_images, val_labels))
-    memory_format = torch.channels_last if cfg.channels_last else torch.contiguous_format
-    model.to(device=device, memory_format=memory_format)
-    for m in teachers.values():
-        m.to(device=device, memory_format=memory_format)
-    optimizer = make_optimizer(model, cfg)
-    steps_per_epoch = max(len(train_images) // cfg.batch_size + (len(train_images) % cfg.batch_size >= 2), 1)
-    scheduler = torch.optim.lr_scheduler.LambdaLR(optimizer, lambda step: lr_factor(step, steps_per_epoch, cfg))
-    if cfg.inputs == "features" and cfg.augmentation != "none":
-        raise TrainingError(f"augmentation {cfg.augmentation!r} asked for feature rows; augmentations apply to images, use none")
-    augment = Augmentation(cfg.augmentation, train_images.shape[-1]) if cfg.inputs == "images" else None
-
+    run = setup_run(model, cfg, method, frozen, (train_images, train_labels, train_ids), (val_images, val_labels))
     state_dir = Path(state_dir)
     state_dir.mkdir(parents=True, exist_ok=True)
-    state_path, best_path = state_dir / "state.pt", state_dir / "best.pt"
-    history: list[dict[str, float]] = []
-    timing: list[dict[str, float]] = []
-    start_epoch, best_top1, best_epoch, best_loss = 0, -1.0, -1, math.inf
-    if cfg.selection not in ("top1", "top1_loss"):
-        raise TrainingError(f"unknown selection {cfg.selection!r}; expected top1 or top1_loss")
-    if state_path.is_file():
-        state = load_checkpoint(state_path)
-        if "identity" in state:
-            differences = identity_differences(state["identity"], identity)
-        else:
-            differences = ["the saved state records no run identity (an older kdgen wrote it)"]
-        if differences:
-            raise TrainingError(
-                f"{state_path} belongs to another run, and resuming would mix the two; saved -> now: " + "; ".join(differences)
-                + f". Delete {state_dir} to start this run afresh, or restore the settings of the saved one."
-            )
-        model.load_state_dict(state["model"])
-        optimizer.load_state_dict(state["optimizer"])
-        scheduler.load_state_dict(state["scheduler"])
-        for name, teacher_state in state.get("teachers", {}).items():
-            teachers[name].load_state_dict(teacher_state)  # train-mode teachers: their drifted statistics
-        history, timing, start_epoch = state["history"], state["timing"], state["epoch"] + 1
-        best_top1, best_epoch = state["best_val_top1"], state["best_epoch"]
-        best_loss = state.get("best_val_loss", math.inf)
-        log(f"resuming after epoch {state['epoch'] + 1} of {cfg.epochs} from {state_path}")
-
-    for epoch in range(start_epoch, cfg.epochs):
+    done = resume(run, state_dir / "state.pt", log)
+    for epoch in range(done.start_epoch, cfg.epochs):
         began = time.perf_counter()
-        torch.manual_seed(derive_seed(cfg.seed, epoch, 1))
-        order = torch.randperm(len(train_images), generator=torch.Generator().manual_seed(derive_seed(cfg.seed, epoch, 0)))
-        batches = [order[i : i + cfg.batch_size] for i in range(0, len(order), cfg.batch_size)]
-        batches = [b for b in batches if len(b) >= 2]  # batch norm needs two samples
-        model.train()
-        guard_teachers(teachers, cfg.teacher_mode)
-        sums: dict[str, float] = {}
-        correct, seen = 0, 0
-        iterator: Any = enumerate(batches)
-        if progress:
-            from tqdm import tqdm
-
-            iterator = tqdm(iterator, total=len(batches), desc=f"epoch {epoch + 1}/{cfg.epochs}", unit="batch", leave=False)
-        for b, idx in iterator:
-            x = train_images[idx] if augment is None else augment(train_images[idx], derive_seed(cfg.seed, epoch, b, 2))
-            x = as_model_input(x, cfg.inputs, device)
-            if cfg.channels_last:
-                x = x.contiguous(memory_format=memory_format)
-            y = train_labels[idx].to(device)
-            context = BatchContext(ids=train_ids[idx], epoch=epoch, batch=b, step=epoch * steps_per_epoch + b)
-            with autocast(device, cfg.precision):
-                logits, losses, *extra = method(model, x, y, context)
-            loss = sum(losses.values())
-            optimizer.zero_grad(set_to_none=True)
-            loss.backward()
-            optimizer.step()
-            scheduler.step()
-            n = len(idx)
-            seen += n
-            correct += int((logits.detach().argmax(1) == y).sum())
-            for name, value in {"loss": loss, **losses, **(extra[0] if extra else {})}.items():
-                sums[name] = sums.get(name, 0.0) + float(value.detach()) * n
-        val = evaluate(model, val_images, val_labels, cfg.eval_batch_size, device, cfg.precision, cfg.channels_last, cfg.inputs)
+        row = train_epoch(run, epoch, train_images, train_labels, train_ids, progress)
+        val = evaluate(model, val_images, val_labels, cfg.eval_batch_size, run.device, cfg.precision, cfg.channels_last, cfg.inputs)
         row = {
             "epoch": epoch + 1,
-            "lr": optimizer.param_groups[0]["lr"],
-            **{f"train_{k}": v / seen for k, v in sums.items()},
-            "train_top1": 100.0 * correct / seen,
+            "lr": run.optimizer.param_groups[0]["lr"],
+            **row,
             "val_loss": val["loss"],
             "val_top1": val["top1"],
             "val_top5": val["top5"],
         }
-        history.append(row)
-        timing.append({"epoch": epoch + 1, "seconds": time.perf_counter() - began})
-        # a model that reaches 100% val top-1 early (a crossmodal teacher told the class name) is selected by
-        # its val loss among the epochs of that top-1 with top1_loss, not at the first such epoch
-        tie = cfg.selection == "top1_loss" and val["top1"] == best_top1 and val["loss"] < best_loss
-        if val["top1"] > best_top1 or tie:
-            best_top1, best_epoch, best_loss = val["top1"], epoch + 1, val["loss"]
-            atomic_torch_save({"model": model.state_dict(), "epoch": epoch + 1, "val_top1": val["top1"]}, best_path)
-        atomic_torch_save(
-            {
-                "model": model.state_dict(),
-                "optimizer": optimizer.state_dict(),
-                "scheduler": scheduler.state_dict(),
-                "teachers": {name: m.state_dict() for name, m in teachers.items()} if cfg.teacher_mode == "train" else {},
-                "epoch": epoch,
-                "history": history,
-                "timing": timing,
-                "best_val_top1": best_top1,
-                "best_epoch": best_epoch,
-                "best_val_loss": best_loss,
-                "identity": identity,
-            },
-            state_path,
-        )
+        done.history.append(row)
+        done.timing.append({"epoch": epoch + 1, "seconds": time.perf_counter() - began})
+        save_checkpoints(run, done, epoch, val, state_dir)
         log(
             f"epoch {epoch + 1}/{cfg.epochs}: train loss {row['train_loss']:.4f} top-1 {row['train_top1']:.2f} | "
-            f"val loss {row['val_loss']:.4f} top-1 {row['val_top1']:.2f} top-5 {row['val_top5']:.2f} | {timing[-1]['seconds']:.1f}s"
+            f"val loss {row['val_loss']:.4f} top-1 {row['val_top1']:.2f} top-5 {row['val_top5']:.2f} | {done.timing[-1]['seconds']:.1f}s"
         )
-    for m in teachers.values():
+    for m in run.teachers.values():
         m.eval()
-    return TrainResult(history, best_epoch, best_top1, start_epoch, timing)
+    return TrainResult(done.history, done.best_epoch, done.best_top1, done.start_epoch, done.timing)
