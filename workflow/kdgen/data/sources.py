@@ -49,7 +49,7 @@ LSUN_WNIDS = {
     "tower": "n04460130",
 }
 
-#: Where each real dataset comes from, for error messages and the README.
+#: Where each real dataset comes from, for error messages and the docs.
 HOW_TO_GET = {
     "cifar10": "CIFAR-10 python version (cifar-10-python.tar.gz) from https://www.cs.toronto.edu/~kriz/cifar.html",
     "cifar100": "CIFAR-100 python version (cifar-100-python.tar.gz) from https://www.cs.toronto.edu/~kriz/cifar.html",
