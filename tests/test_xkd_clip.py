@@ -6,6 +6,8 @@ retrieval metrics."""
 from __future__ import annotations
 
 import os
+import subprocess
+import sys
 
 os.environ.setdefault("HF_HUB_OFFLINE", "1")  # never download: everything here is built locally
 
@@ -334,3 +336,21 @@ def test_retrieval_accuracy_and_zero_shot_top1_on_constructed_embeddings():
     assert zero_shot_top1(images, classes, [0, 1, 2, 1]) == 75.0
     with pytest.raises(ClipError, match="equal shapes"):
         retrieval_accuracy(eye, eye[:5])
+
+
+def test_caption_words_do_not_depend_on_the_hash_seed(repo, nltk_data):
+    """NLTK lists square.n.01's two hypernyms in set order, which follows PYTHONHASHSEED; the captions take
+    the first by name, so every process writes the same captions."""
+    code = (
+        "import sys; sys.path.insert(0, 'workflow')\n"
+        "from nltk.corpus import wordnet as wn\n"
+        "from kdgen.xkd.clip import class_words\n"
+        "print(class_words(wn.synset('square.n.01'))['hypernyms'])"
+    )
+    seen = set()
+    for seed in range(6):
+        env = {**os.environ, "PYTHONHASHSEED": str(seed), "NLTK_DATA": str(nltk_data)}
+        proc = subprocess.run([sys.executable, "-c", code], cwd=repo, capture_output=True, text=True, timeout=120, env=env)
+        assert proc.returncode == 0, proc.stderr[-2000:]
+        seen.add(proc.stdout.strip())
+    assert seen == {"['rectangle']"}

@@ -221,10 +221,11 @@ def superclass_below(synset: Any, root: Any) -> Any:
     """The hypernym of ``synset`` directly below ``root`` on its (shortest) path from the root.
 
     A synset that is a direct child of ``root`` is its own super-class. Raises ``ValueError`` when
-    ``root`` is not a hypernym of ``synset``.
+    ``root`` is not a hypernym of ``synset``. Paths of one length are taken in the order of their synsets'
+    names (NLTK lists them in an order that changes with Python's hash seed).
     """
     paths = [p for p in synset.hypernym_paths() if root in p]
     if not paths:
         raise ValueError(f"{root.name()} is not a hypernym of {synset.name()}")
-    path = min(paths, key=len)
+    path = min(paths, key=lambda p: (len(p), [s.name() for s in p]))
     return path[path.index(root) + 1]

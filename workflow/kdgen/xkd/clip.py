@@ -435,12 +435,15 @@ def _lemma_text(name: str) -> str:
 
 def class_words(synset: Any) -> dict[str, Any]:
     """The words a caption may use for a WordNet synset: ``lemmas`` (its lemma names, underscores as spaces),
-    ``hypernyms`` (the lemmas of its first hypernym, or of its first instance hypernym; empty at a root)
-    and ``gloss`` (its definition)."""
+    ``hypernyms`` (the lemmas of its first hypernym by name, or of its first instance hypernym; empty at a
+    root) and ``gloss`` (its definition). By name: NLTK lists a synset's hypernyms in the order of a set,
+    which changes with Python's hash seed from one process to the next (square.n.01: regular_polygon.n.01
+    or rectangle.n.01)."""
     parents = synset.hypernyms() or synset.instance_hypernyms()
+    first = min(parents, key=lambda s: s.name()) if len(parents) > 1 else next(iter(parents), None)
     return {
         "lemmas": [_lemma_text(n) for n in synset.lemma_names()],
-        "hypernyms": [_lemma_text(n) for n in parents[0].lemma_names()] if parents else [],
+        "hypernyms": [_lemma_text(n) for n in first.lemma_names()] if first is not None else [],
         "gloss": synset.definition(),
     }
 
