@@ -22,8 +22,9 @@ def load_schema(path: str | Path = SCHEMA_PATH) -> dict[str, Any]:
     return yaml.safe_load(Path(path).read_text())
 
 
-def _resolve(schema: dict[str, Any], root: dict[str, Any]) -> dict[str, Any]:
-    while "$ref" in schema:
+def resolve_ref(schema: Any, root: dict[str, Any]) -> Any:
+    """Follow local ``$ref``s of a schema node; sibling keys of a ``$ref`` win over the target's."""
+    while isinstance(schema, dict) and "$ref" in schema:
         ref = schema["$ref"]
         if not ref.startswith("#/"):
             raise ValueError(f"only local $ref supported, got {ref}")
@@ -41,7 +42,7 @@ def fill_defaults(instance: Any, schema: dict[str, Any], root: dict[str, Any] | 
     ``if`` holds.
     """
     root = schema if root is None else root
-    schema = _resolve(schema, root)
+    schema = resolve_ref(schema, root)
     if isinstance(instance, list) and isinstance(schema.get("items"), dict):
         return [fill_defaults(item, schema["items"], root) for item in instance]
     if not isinstance(instance, dict):
@@ -49,7 +50,7 @@ def fill_defaults(instance: Any, schema: dict[str, Any], root: dict[str, Any] | 
     out = dict(instance)
     props = schema.get("properties", {})
     for key, sub in props.items():
-        sub = _resolve(sub, root)
+        sub = resolve_ref(sub, root)
         if key not in out and "default" in sub:
             out[key] = copy.deepcopy(sub["default"])
         if key in out:

@@ -20,7 +20,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from kdgen.config import SCHEMA_PATH, load_schema
+from kdgen.config import SCHEMA_PATH, load_schema, resolve_ref
 
 REPO = Path(__file__).resolve().parents[2]
 DOCS_PATH = REPO / "docs" / "config.md"
@@ -38,19 +38,6 @@ class Row:
     allowed: str
     description: str
     conditions: list[str] = field(default_factory=list)
-
-
-def _resolve(node: Any, root: dict[str, Any]) -> Any:
-    """Follow local ``$ref``s; sibling keys of a ``$ref`` win over the target's."""
-    while isinstance(node, dict) and "$ref" in node:
-        ref = node["$ref"]
-        if not ref.startswith("#/"):
-            raise ValueError(f"only local $ref supported, got {ref}")
-        target: Any = root
-        for part in ref[2:].split("/"):
-            target = target[part]
-        node = {**target, **{k: v for k, v in node.items() if k != "$ref"}}
-    return node
 
 
 def _text(value: Any) -> str:
@@ -77,7 +64,7 @@ def _code_cell(text: str) -> str:
 
 def _types(node: dict[str, Any], root: dict[str, Any]) -> str:
     if "oneOf" in node or "anyOf" in node:
-        alternatives = [_resolve(n, root) for n in node.get("oneOf", node.get("anyOf"))]
+        alternatives = [resolve_ref(n, root) for n in node.get("oneOf", node.get("anyOf"))]
         return " or ".join(dict.fromkeys(_types(n, root) for n in alternatives))
     if "const" in node:
         return type(node["const"]).__name__.replace("str", "string")
@@ -88,10 +75,10 @@ def _types(node: dict[str, Any], root: dict[str, Any]) -> str:
     names = []
     for kind in kinds:
         if kind == "array" and isinstance(node.get("items"), dict):
-            item_type = _types(_resolve(node["items"], root), root)
+            item_type = _types(resolve_ref(node["items"], root), root)
             names.append(f"array of {item_type}" if item_type else "array")
         elif kind == "object" and isinstance(node.get("additionalProperties"), dict) and not node.get("properties"):
-            value = _resolve(node["additionalProperties"], root)
+            value = resolve_ref(node["additionalProperties"], root)
             names.append(f"map of names to {_types(value, root) or 'any'}")
         else:
             names.append(kind)
@@ -111,7 +98,7 @@ def _bounds(node: dict[str, Any]) -> list[str]:
 def _allowed(node: dict[str, Any], root: dict[str, Any]) -> str:
     """Allowed values or range, as code spans and short words (Markdown, already cell-safe)."""
     if "oneOf" in node or "anyOf" in node:
-        alternatives = [_resolve(n, root) for n in node.get("oneOf", node.get("anyOf"))]
+        alternatives = [resolve_ref(n, root) for n in node.get("oneOf", node.get("anyOf"))]
         texts = [_allowed(n, root) or _cell(_types(n, root)) for n in alternatives]
         return "; or ".join(dict.fromkeys(texts))
     parts: list[str] = []
@@ -143,7 +130,7 @@ def _allowed(node: dict[str, Any], root: dict[str, Any]) -> str:
         parts.append("requires " + ", ".join(_code(k) for k in node["required"]))
     items = node.get("items")
     if isinstance(items, dict):
-        inner = _allowed(_resolve(items, root), root)
+        inner = _allowed(resolve_ref(items, root), root)
         if inner:
             parts.append(f"each item: {inner}")
     return "; ".join(parts)
@@ -175,7 +162,7 @@ def _walk(
     required: bool = False,
     emit: bool = True,
 ) -> None:
-    node = _resolve(node, root)
+    node = resolve_ref(node, root)
     if not isinstance(node, dict):
         return
     if emit:
@@ -198,7 +185,7 @@ def _walk(
         _walk(extra, f"{path}.{NAME}", root, rows, conditions)
     items = node.get("items")
     if isinstance(items, dict):
-        items = _resolve(items, root)
+        items = resolve_ref(items, root)
         if isinstance(items, dict) and (items.get("properties") or items.get("allOf")):
             _walk(items, f"{path}[]", root, rows, conditions, emit=False)
     for block in node.get("allOf", []):
@@ -212,13 +199,13 @@ def _walk_conditional(
 ) -> None:
     """The keys a then-block adds at ``path``; keys the unconditional schema already lists are not repeated,
     but what lies below them is walked (a dataset's ``options`` per source)."""
-    node = _resolve(node, root)
+    node = resolve_ref(node, root)
     needed = set(node.get("required", []))
     for key, sub in node.get("properties", {}).items():
         child = f"{path}.{key}"
         if key in known:
-            sub = _resolve(sub, root)
-            below = _resolve(known[key], root)
+            sub = resolve_ref(sub, root)
+            below = resolve_ref(known[key], root)
             nested = below.get("properties", {}) if isinstance(below, dict) else {}
             _walk_conditional(sub, child, root, rows, conditions, nested)
             extra = sub.get("additionalProperties")
