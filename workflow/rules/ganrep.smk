@@ -12,7 +12,7 @@ rule ganrep_paper_fit:
     output:
         csv=report(
             "results/reference/ganrep_paper_fit.csv",
-            caption="../report/ganrep_paper_fit.rst",
+            caption="../report/ganrep/paper_fit.rst",
             category="ganrep",
             subcategory="published measurements",
         ),
@@ -36,7 +36,7 @@ rule ganrep_paper_fit_figure:
     output:
         png=report(
             "results/reference/ganrep_paper_fit.png",
-            caption="../report/ganrep_paper_fit_figure.rst",
+            caption="../report/ganrep/paper_fit_figure.rst",
             category="ganrep",
             subcategory="published measurements",
         ),
@@ -218,7 +218,7 @@ rule ganrep_table:
     output:
         csv=report(
             "results/ganrep/tables/runs.csv",
-            caption="../report/ganrep_runs.rst",
+            caption="../report/ganrep/runs.rst",
             category="ganrep",
             subcategory="tables",
         ),
@@ -242,7 +242,7 @@ rule ganrep_summary:
     output:
         csv=report(
             "results/ganrep/tables/summary.csv",
-            caption="../report/ganrep_summary.rst",
+            caption="../report/ganrep/summary.rst",
             category="ganrep",
             subcategory="tables",
         ),
@@ -265,21 +265,21 @@ rule ganrep_fits:
     output:
         fits=report(
             "results/ganrep/tables/fits.csv",
-            caption="../report/ganrep_fits.rst",
+            caption="../report/ganrep/fits.rst",
             category="ganrep",
             subcategory="tables",
         ),
         fits_md="results/ganrep/tables/fits.md",
         one_shot=report(
             "results/ganrep/tables/one_shot.csv",
-            caption="../report/ganrep_one_shot_table.rst",
+            caption="../report/ganrep/one_shot_table.rst",
             category="ganrep",
             subcategory="tables",
         ),
         one_shot_md="results/ganrep/tables/one_shot.md",
         minimal=report(
             "results/ganrep/tables/minimal_size.csv",
-            caption="../report/ganrep_minimal_size.rst",
+            caption="../report/ganrep/minimal_size.rst",
             category="ganrep",
             subcategory="tables",
         ),
@@ -308,7 +308,7 @@ for _figure in GANREP_FIGURES:
         output:
             png=report(
                 f"results/ganrep/figures/{_figure}.png",
-                caption=f"../report/ganrep_{_figure}.rst",
+                caption=f"../report/ganrep/{_figure}.rst",
                 category="ganrep",
                 subcategory="figures",
             ),

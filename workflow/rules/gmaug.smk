@@ -168,7 +168,7 @@ rule gmaug_table:
     output:
         csv=report(
             f"{GMAUG}/tables/{{table}}.csv",
-            caption="../report/gmaug_tables.rst",
+            caption="../report/gmaug/tables.rst",
             category="gmaug",
             subcategory="tables",
             labels={"table": "{table}"},
@@ -200,7 +200,7 @@ rule gmaug_figure_gain:
     output:
         png=report(
             f"{GMAUG}/figures/gain_vs_ssim.png",
-            caption="../report/gmaug_gain_figure.rst",
+            caption="../report/gmaug/gain_figure.rst",
             category="gmaug",
             subcategory="figures",
         ),
@@ -228,7 +228,7 @@ rule gmaug_figure_samples:
     output:
         png=report(
             f"{GMAUG}/figures/samples_{{dataset}}.png",
-            caption="../report/gmaug_samples.rst",
+            caption="../report/gmaug/samples.rst",
             category="gmaug",
             subcategory="figures",
             labels={"figure": "samples", "dataset": "{dataset}"},
@@ -255,7 +255,7 @@ rule gmaug_figure_learning_curves:
     output:
         png=report(
             f"{GMAUG}/figures/learning_curves_{{dataset}}.png",
-            caption="../report/gmaug_learning_curves.rst",
+            caption="../report/gmaug/learning_curves.rst",
             category="gmaug",
             subcategory="figures",
             labels={"figure": "learning curves", "dataset": "{dataset}"},
@@ -281,7 +281,7 @@ rule gmaug_figure_class_counts:
     output:
         png=report(
             f"{GMAUG}/figures/class_counts_{{dataset}}.png",
-            caption="../report/gmaug_class_counts.rst",
+            caption="../report/gmaug/class_counts.rst",
             category="gmaug",
             subcategory="figures",
             labels={"figure": "class counts", "dataset": "{dataset}"},
@@ -306,7 +306,7 @@ rule gmaug_paper_fit:
     output:
         csv=report(
             "results/reference/gmaug_paper_fit.csv",
-            caption="../report/gmaug_paper_fit.rst",
+            caption="../report/gmaug/paper_fit.rst",
             category="gmaug",
             subcategory="published measurements",
         ),
@@ -328,7 +328,7 @@ rule gmaug_paper_fit_figure:
     output:
         png=report(
             "results/reference/gmaug_paper_fit.png",
-            caption="../report/gmaug_paper_fit.rst",
+            caption="../report/gmaug/paper_fit.rst",
             category="gmaug",
             subcategory="published measurements",
         ),

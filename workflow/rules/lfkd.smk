@@ -39,7 +39,7 @@ rule lfkd_table:
     output:
         csv=report(
             f"{LFKD}/tables/configs.csv",
-            caption="../report/lfkd_configs.rst",
+            caption="../report/lfkd/configs.rst",
             category="lfkd",
             subcategory="tables",
         ),
@@ -63,7 +63,7 @@ rule lfkd_teacher_table:
     output:
         csv=report(
             f"{LFKD}/tables/teachers.csv",
-            caption="../report/lfkd_teachers.rst",
+            caption="../report/lfkd/teachers.rst",
             category="lfkd",
             subcategory="tables",
         ),
@@ -87,7 +87,7 @@ rule lfkd_figure_iou_vs_strength:
     output:
         png=report(
             f"{LFKD}/figures/iou_vs_strength.png",
-            caption="../report/lfkd_iou_vs_strength.rst",
+            caption="../report/lfkd/iou_vs_strength.rst",
             category="lfkd",
             subcategory="figures",
         ),
@@ -111,7 +111,7 @@ use rule lfkd_figure_iou_vs_strength as lfkd_figure_overfitting_vs_iou with:
     output:
         png=report(
             f"{LFKD}/figures/overfitting_vs_iou.png",
-            caption="../report/lfkd_overfitting_vs_iou.rst",
+            caption="../report/lfkd/overfitting_vs_iou.rst",
             category="lfkd",
             subcategory="figures",
         ),
@@ -131,7 +131,7 @@ use rule lfkd_figure_iou_vs_strength as lfkd_figure_fidelity_vs_top1 with:
     output:
         png=report(
             f"{LFKD}/figures/fidelity_vs_top1.png",
-            caption="../report/lfkd_fidelity_vs_top1.rst",
+            caption="../report/lfkd/fidelity_vs_top1.rst",
             category="lfkd",
             subcategory="figures",
         ),
@@ -151,7 +151,7 @@ use rule lfkd_figure_iou_vs_strength as lfkd_figure_attention_grid with:
     output:
         png=report(
             f"{LFKD}/figures/attention_grid_{{dataset}}.png",
-            caption="../report/lfkd_attention_grid.rst",
+            caption="../report/lfkd/attention_grid.rst",
             category="lfkd",
             subcategory="figures",
             labels={"figure": "attention grid", "dataset": "{dataset}"},

@@ -120,7 +120,7 @@ rule xkd_vocabulary:
         clusters=f"{XKD}/{{dataset}}/vocabulary/clusters.npz",
         csv=report(
             f"{XKD}/tables/vocabulary_{{dataset}}.csv",
-            caption="../report/xkd_vocabulary.rst",
+            caption="../report/xkd/vocabulary.rst",
             category="xkd",
             subcategory="tables",
             labels={"table": "vocabulary", "dataset": "{dataset}"},
@@ -223,7 +223,7 @@ rule xkd_table:
     output:
         csv=report(
             f"{XKD}/tables/{{table}}.csv",
-            caption="../report/xkd_tables.rst",
+            caption="../report/xkd/tables.rst",
             category="xkd",
             subcategory="tables",
             labels={"table": "{table}"},
@@ -247,7 +247,7 @@ rule xkd_figure:
     output:
         png=report(
             f"{XKD}/figures/{{table}}.png",
-            caption="../report/xkd_figures.rst",
+            caption="../report/xkd/figures.rst",
             category="xkd",
             subcategory="figures",
             labels={"figure": "{table}"},
@@ -275,7 +275,7 @@ rule xkd_figure_vocabulary:
     output:
         png=report(
             f"{XKD}/figures/vocabulary_{{dataset}}.png",
-            caption="../report/xkd_vocabulary_figure.rst",
+            caption="../report/xkd/vocabulary_figure.rst",
             category="xkd",
             subcategory="figures",
             labels={"figure": "vocabulary", "dataset": "{dataset}"},
@@ -301,7 +301,7 @@ use rule xkd_figure_vocabulary as xkd_figure_retrievals with:
     output:
         png=report(
             f"{XKD}/figures/retrievals_{{dataset}}.png",
-            caption="../report/xkd_retrievals.rst",
+            caption="../report/xkd/retrievals.rst",
             category="xkd",
             subcategory="figures",
             labels={"figure": "retrievals", "dataset": "{dataset}"},
@@ -323,7 +323,7 @@ use rule xkd_figure_vocabulary as xkd_figure_clip with:
     output:
         png=report(
             f"{XKD}/figures/clip_{{dataset}}.png",
-            caption="../report/xkd_clip.rst",
+            caption="../report/xkd/clip.rst",
             category="xkd",
             subcategory="figures",
             labels={"figure": "compact CLIP", "dataset": "{dataset}"},
@@ -344,7 +344,7 @@ rule xkd_paper_fit:
     output:
         csv=report(
             "results/reference/xkd_paper_fit.csv",
-            caption="../report/xkd_paper_fit.rst",
+            caption="../report/xkd/paper_fit.rst",
             category="xkd",
             subcategory="published",
         ),
