@@ -3,7 +3,6 @@ tables, and the paper-scale config planned through the SLURM profile."""
 
 from __future__ import annotations
 
-import copy
 import math
 import re
 import subprocess

@@ -401,7 +401,7 @@ def test_rerun_is_a_no_op_and_a_report_can_be_built(repo, smoke_run):
     # every leaf table, the resolved config, and one caption per ganrep figure
     for item in ("classifiers.csv", "model_zoo.csv", "split_counts.csv", "runs.csv", "fits.csv", "one_shot.csv", "minimal_size.csv", "resolved.yaml"):
         assert item in html, item
-    captions = [(repo / "workflow/report" / f"ganrep_{f}.rst").read_text().split()[:4] for f in ("replication_vs_size", "nearest_neighbours", "fid_vs_size")]
+    captions = [(repo / "workflow/report/ganrep" / f"{f}.rst").read_text().split()[:4] for f in ("replication_vs_size", "nearest_neighbours", "fid_vs_size")]
     assert len({" ".join(c) for c in captions}) == 3
 
 

@@ -106,7 +106,7 @@ def find_student(students: Sequence[Mapping[str, Any]], run: Mapping[str, Any]) 
             if int(run["seed"]) in s["seeds"]:
                 return dict(s)
     shown = "/".join(str(run[k]) for k in ("dataset", "train_subset", "arch", "aug", "method", "student"))
-    raise ValueError(f"no entry of distill.students nor the lfkd study asks for {shown}/seed-{run['seed']}; add it to the config or fix the target")
+    raise ValueError(f"no entry of distill.students nor any study asks for {shown}/seed-{run['seed']}; add it to the config or fix the target")
 
 
 def method_label(student: Mapping[str, Any] | None) -> str:

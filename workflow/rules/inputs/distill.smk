@@ -1,7 +1,7 @@
 # The distill rules' paths, input functions and wildcard constraints
 # (included at the top of workflow/rules/distill.smk, which holds the rules; Snakemake's linter wants
 # functions and rules in separate files).
-from kdgen.distill.plan import student_teachers, teacher_kind
+from kdgen.distill.plan import find_student, student_runs, student_teachers, teacher_kind
 
 
 def student_spec(wildcards):
