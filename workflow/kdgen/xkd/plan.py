@@ -18,6 +18,8 @@ from kdgen.plan import StudyPlan
 from kdgen.train.plan import study_dataset_problems, subset_size
 from kdgen.xkd.clip_architectures import COMPACT_CLIP, WEIGHTS_HINT, clip_arch_problem
 
+#: the key of a student's teacher entry that names a T_x (its text arm): the crossmodal teacher kind's key
+CROSSMODAL = "crossmodal"
 #: the folder of one T_x (the xkd_teacher rule's outputs)
 TEACHER_DIR = "results/xkd/{dataset}/teachers/{arm}/seed-{seed}"
 #: the CLIP folder of a dataset: the compact CLIP the workflow pretrains, and the embeddings
@@ -75,7 +77,7 @@ def xkd_students(config: Mapping[str, Any]) -> list[dict[str, Any]]:
             for s in xkd["seeds"]:
                 teachers = xkd_image_teachers(config, dataset, s)
                 if arm is not None:
-                    teachers.append({"crossmodal": arm, "seed": s})
+                    teachers.append({CROSSMODAL: arm, "seed": s})
                 students.append(
                     {"name": xkd_student_name(arm), "method": "kd", "dataset": dataset, "subset": subsets["student_subset"],
                      "arch": xkd["student_arch"], "aug": xkd["student_aug"], "seeds": [s], "teachers": teachers}
@@ -103,9 +105,9 @@ def crossmodal_inputs(teacher: Mapping[str, Any], config: Mapping[str, Any]) -> 
 
 
 CROSSMODAL_TEACHER = TeacherKind(
-    key="crossmodal",
-    label=lambda t: f"T_x({t['crossmodal']})",
-    checkpoint=lambda t: f"{TEACHER_DIR}/best.pt".format(dataset=t["dataset"], arm=t["crossmodal"], seed=t["seed"]),
+    key=CROSSMODAL,
+    label=lambda t: f"T_x({t[CROSSMODAL]})",
+    checkpoint=lambda t: f"{TEACHER_DIR}/best.pt".format(dataset=t["dataset"], arm=t[CROSSMODAL], seed=t["seed"]),
     inputs=crossmodal_inputs,
     settings=lambda config: {"view": config["xkd"]["view"], "clip": config["clip"], "device": config["device"]},
     builder="kdgen.xkd.io:distillation_teacher",

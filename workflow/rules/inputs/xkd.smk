@@ -1,7 +1,7 @@
 # The xkd rules' paths, input functions and wildcard constraints
 # (included at the top of workflow/rules/xkd.smk, which holds the rules; Snakemake's linter wants
 # functions and rules in separate files).
-from kdgen.xkd.plan import CLIP_DIR, TEACHER_DIR, xkd_arms, xkd_baselines, xkd_students
+from kdgen.xkd.plan import CLIP_DIR, CROSSMODAL, TEACHER_DIR, xkd_arms, xkd_baselines, xkd_students
 
 XKD = "results/xkd"
 XKD_CLIP = CLIP_DIR
@@ -56,7 +56,7 @@ def xkd_student_models(dataset):
     for s in xkd_students(config):
         if s["dataset"] == dataset:
             run = {"train_subset": s["subset"], **s, "student": s["name"], "seed": s["seeds"][0]}
-            arm = next((t["crossmodal"] for t in s["teachers"] if "crossmodal" in t), "")
+            arm = next((t[CROSSMODAL] for t in s["teachers"] if CROSSMODAL in t), "")
             models.append(
                 {"student": s["name"], "arm": arm, "seed": s["seeds"][0], "path": f"{DISTILL}/best.pt".format(**run)}
             )
