@@ -211,14 +211,14 @@ def test_the_torch_free_names_are_the_zoo_and_the_policies():
 
     from kdgen.models.architectures import ARCH_NAMES, ARCH_PATTERN
     from kdgen.models.zoo import ARCHITECTURES
-    from kdgen.train.augment import build_transform
+    from kdgen.train.augment import Augmentation
     from kdgen.train.policies import POLICY_PATTERN, policy_problem
 
     assert set(ARCH_NAMES) == set(ARCHITECTURES)
     assert all(re.fullmatch(ARCH_PATTERN, n) for n in [*ARCHITECTURES, "wrn_28_10"]) and not re.fullmatch(ARCH_PATTERN, "resnet9")
     for name in ("none", "base", "weak", "strong", "randaugment-2-9", "ladder-0", "ladder-10"):
         assert re.fullmatch(POLICY_PATTERN, name) and policy_problem(name) is None
-        build_transform(name, 32)
+        Augmentation(name, 32)
 
 
 def test_parsing_the_workflow_does_not_import_torch(repo):

@@ -7,7 +7,6 @@ import numpy as np
 import pytest
 import torch
 from torch import nn
-from torchvision.transforms import v2
 
 from kdgen.data import synthetic
 from kdgen.data.store import ClassInfo, ImageDataset, save_dataset
@@ -17,7 +16,7 @@ from kdgen.distill.teachers import ClassifierTeacher, EmbeddingTeacher, TeacherE
 from kdgen.models import Normalized, build_model, cam_parts
 from kdgen.models.architectures import ARCH_NAMES
 from kdgen.runtime import atomic_torch_save, file_sha256
-from kdgen.train.augment import Augmentation, build_transform
+from kdgen.train.augment import Augmentation
 from kdgen.train.classifier import SplitData, build_classifier, classifier_meta, load_classifier, load_split_data, save_outputs, train_and_save
 from kdgen.train.trainer import CrossEntropy, TrainConfig, TrainingError, evaluate, fit, predict_logits
 
@@ -353,34 +352,6 @@ def test_a_mismatched_resume_is_an_error_naming_what_differs(tmp_path):
 @pytest.fixture(scope="module")
 def shapes():
     return _data(per_class=16, size=32).train[0]
-
-
-def _per_image(transform, images, seed):
-    """``transform`` on each image from the seed Augmentation gives it."""
-    seeds = np.random.SeedSequence(seed).generate_state(len(images), np.uint64)
-    out = []
-    with torch.random.fork_rng(devices=[]):
-        for img, s in zip(images, seeds):
-            torch.manual_seed(int(s))
-            out.append(transform(img))
-    return torch.stack(out)
-
-
-def test_ladder_0_is_crop_and_flip_only(shapes):
-    crop_flip = v2.Compose([v2.RandomResizedCrop(32, scale=(0.2, 1.0), antialias=True), v2.RandomHorizontalFlip()])
-    assert torch.equal(Augmentation("ladder-0", 32)(shapes, 4), _per_image(crop_flip, shapes, 4))
-    # why the ladder does not start at RandAugment magnitude 0: that still changes images
-    out = _per_image(v2.RandAugment(num_ops=2, magnitude=0), shapes, 4)
-    assert (out != shapes).flatten(1).any(1).float().mean() > 0.1
-
-
-def test_strong_is_weak_then_autoaugment_then_cutout(shapes):
-    steps = build_transform("strong", 32).transforms
-    assert [type(t) for t in steps] == [v2.RandomResizedCrop, v2.RandomHorizontalFlip, v2.RandomRotation, v2.AutoAugment, v2.RandomErasing]
-    assert list(steps[2].degrees) == [-15.0, 15.0]
-    assert steps[3].policy == v2.AutoAugmentPolicy.CIFAR10
-    # the first three steps are the weak policy, draw for draw
-    assert torch.equal(_per_image(v2.Compose(steps[:3]), shapes, 2), Augmentation("weak", 32)(shapes, 2))
 
 
 def test_the_ladder_is_monotone_in_strength(shapes):

@@ -284,7 +284,7 @@ def predict_logits(
     out = []
     for start in range(0, len(images), batch_size):
         x = images[start : start + batch_size]
-        x = as_model_input(x if augment.transform is None else augment(x, seed, first=start), inputs, device)
+        x = as_model_input(x if augment.is_identity else augment(x, seed, first=start), inputs, device)
         if channels_last:
             x = x.contiguous(memory_format=torch.channels_last)
         with autocast(device, precision):
