@@ -9,6 +9,7 @@ import math
 import numpy as np
 import pytest
 import torch
+
 from kdgen.data import synthetic
 from kdgen.train.augment import (
     CROP_TRIES,
@@ -28,12 +29,8 @@ SIZE = 32
 
 @pytest.fixture(scope="module")
 def shapes() -> torch.Tensor:
-    fields = synthetic.canonical_fields(
-        ["triangle.n.01", "circle.n.01", "square.n.01"], ["a", "b", "c"]
-    )
-    images = synthetic.render(
-        synthetic.balanced_labels(3, 32), fields, list(synthetic.FACTORS), SIZE, seed=0
-    )
+    fields = synthetic.canonical_fields(["triangle.n.01", "circle.n.01", "square.n.01"], ["a", "b", "c"])
+    images = synthetic.render(synthetic.balanced_labels(3, 32), fields, list(synthetic.FACTORS), SIZE, seed=0)
     return torch.from_numpy(images).permute(0, 3, 1, 2).contiguous()
 
 
@@ -43,9 +40,7 @@ def _per_image(transform, images: torch.Tensor, seed: int) -> torch.Tensor:
 
 
 def _u(n: int, columns: int, seed: int = 0) -> torch.Tensor:
-    return torch.rand(
-        (n, columns), generator=torch.Generator().manual_seed(seed), dtype=torch.float64
-    )
+    return torch.rand((n, columns), generator=torch.Generator().manual_seed(seed), dtype=torch.float64)
 
 
 def test_crop_boxes_are_drawn_as_torchvision_draws_them():
@@ -57,20 +52,9 @@ def test_crop_boxes_are_drawn_as_torchvision_draws_them():
         a, b = ours[:, col], theirs[:, col]
         assert abs(float(a.mean() - b.mean())) < 0.03 * SIZE, what
         assert abs(float(a.std() - b.std())) < 0.03 * SIZE, what
-    area_ours, area_theirs = (
-        (ours[:, 2] * ours[:, 3]).sort().values,
-        (theirs[:, 2] * theirs[:, 3]).sort().values,
-    )
-    assert (
-        float((area_ours - area_theirs).abs().max()) < 0.05 * SIZE * SIZE
-    )  # quantile by quantile
-    assert bool(
-        (
-            (ours[:, 0] + ours[:, 2] <= SIZE)
-            & (ours[:, 1] + ours[:, 3] <= SIZE)
-            & (ours[:, 2:] > 0).all(1)
-        ).all()
-    )
+    area_ours, area_theirs = (ours[:, 2] * ours[:, 3]).sort().values, (theirs[:, 2] * theirs[:, 3]).sort().values
+    assert float((area_ours - area_theirs).abs().max()) < 0.05 * SIZE * SIZE  # quantile by quantile
+    assert bool(((ours[:, 0] + ours[:, 2] <= SIZE) & (ours[:, 1] + ours[:, 3] <= SIZE) & (ours[:, 2:] > 0).all(1)).all())
 
 
 def _tv_box() -> tuple[int, int, int, int]:
@@ -82,9 +66,7 @@ def _tv_box() -> tuple[int, int, int, int]:
 def test_no_fitting_try_falls_back_to_the_whole_image():
     u = torch.zeros(1, GEOMETRY_COLUMNS, dtype=torch.float64)
     u[0, 0 : 2 * CROP_TRIES : 2] = 1.0  # scale 1 ...
-    u[0, 1 : 2 * CROP_TRIES : 2] = (
-        0.0  # ... at ratio 3/4: the box is taller than the image
-    )
+    u[0, 1 : 2 * CROP_TRIES : 2] = 0.0  # ... at ratio 3/4: the box is taller than the image
     assert crop_boxes(u, SIZE, SIZE).tolist() == [[0, 0, SIZE, SIZE]]
 
 
@@ -101,49 +83,24 @@ def _geometry_u(top_frac: float, angle_u: float, flip: bool) -> torch.Tensor:
 def test_one_sampling_equals_torchvisions_crop_flip_and_rotation(shapes):
     img = shapes[:1]
     # the whole image, no flip, no turn: the identity
-    assert torch.equal(
-        apply_geometry(
-            img, _geometry_u(0, 0.5, False), Geometry(flip=True, degrees=15.0)
-        ),
-        img,
-    )
+    assert torch.equal(apply_geometry(img, _geometry_u(0, 0.5, False), Geometry(flip=True, degrees=15.0)), img)
     # the flip
-    assert torch.equal(
-        apply_geometry(
-            img, _geometry_u(0, 0.5, True), Geometry(flip=True, degrees=15.0)
-        ),
-        TF.horizontal_flip(img),
-    )
+    assert torch.equal(apply_geometry(img, _geometry_u(0, 0.5, True), Geometry(flip=True, degrees=15.0)), TF.horizontal_flip(img))
     # the turn: 15 degrees counter-clockwise, as torchvision's rotate turns (bilinear here and there)
-    ours = apply_geometry(
-        img, _geometry_u(0, 1.0, False), Geometry(flip=True, degrees=15.0)
-    ).float()
+    ours = apply_geometry(img, _geometry_u(0, 1.0, False), Geometry(flip=True, degrees=15.0)).float()
     theirs = TF.rotate(img, 15.0, interpolation=v2.InterpolationMode.BILINEAR).float()
-    wrong_way = TF.rotate(
-        img, -15.0, interpolation=v2.InterpolationMode.BILINEAR
-    ).float()
-    assert (
-        float((ours - theirs).abs().mean())
-        < 1.0
-        < float((ours - wrong_way).abs().mean())
-    )
+    wrong_way = TF.rotate(img, -15.0, interpolation=v2.InterpolationMode.BILINEAR).float()
+    assert float((ours - theirs).abs().mean()) < 1.0 < float((ours - wrong_way).abs().mean())
     # a crop box: torchvision's resized crop (bilinear upsampling)
     u = torch.zeros(1, GEOMETRY_COLUMNS, dtype=torch.float64)
     u[0, 0], u[0, 1] = 0.25, 0.5  # area scale 0.4 at ratio 1
-    u[0, 2 * CROP_TRIES], u[0, 2 * CROP_TRIES + 1], u[0, 2 * CROP_TRIES + 2] = (
-        0.3,
-        0.7,
-        1.0,
-    )
+    u[0, 2 * CROP_TRIES], u[0, 2 * CROP_TRIES + 1], u[0, 2 * CROP_TRIES + 2] = 0.3, 0.7, 1.0
     top, left, h, w = crop_boxes(u, SIZE, SIZE)[0].tolist()
     ours = apply_geometry(img, u, Geometry(flip=False, degrees=0.0)).float()
     theirs = TF.resized_crop(img, top, left, h, w, [SIZE, SIZE], antialias=True).float()
     # alike but on the outermost rows and columns, which read the pixels just outside the box here (one
     # sampling of the whole image) and repeat the box's edge there (the box is cut out, then resized)
-    assert (
-        float((ours - theirs).abs().mean()) < 1.0
-        and float((ours - theirs)[..., 1:-1, 1:-1].abs().max()) <= 2
-    )
+    assert float((ours - theirs).abs().mean()) < 1.0 and float((ours - theirs)[..., 1:-1, 1:-1].abs().max()) <= 2
 
 
 @pytest.mark.parametrize("name", ["randaugment-2-9", "ladder-10", "strong"])
@@ -152,20 +109,9 @@ def test_an_operation_on_its_group_equals_it_on_each_image(shapes, name):
     t = ops.transform
     for op, (magnitudes_fn, signed) in t._AUGMENTATION_SPACE.items():
         values = magnitudes_fn(10, SIZE, SIZE)
-        magnitude = (
-            0.0 if values is None else -float(values[7]) if signed else float(values[7])
-        )
-        group = t._apply_image_or_video_transform(
-            shapes[:8], op, magnitude, interpolation=t.interpolation, fill=t._fill
-        )
-        each = torch.stack(
-            [
-                t._apply_image_or_video_transform(
-                    img, op, magnitude, interpolation=t.interpolation, fill=t._fill
-                )
-                for img in shapes[:8]
-            ]
-        )
+        magnitude = 0.0 if values is None else -float(values[7]) if signed else float(values[7])
+        group = t._apply_image_or_video_transform(shapes[:8], op, magnitude, interpolation=t.interpolation, fill=t._fill)
+        each = torch.stack([t._apply_image_or_video_transform(img, op, magnitude, interpolation=t.interpolation, fill=t._fill) for img in shapes[:8]])
         assert torch.equal(group, each), op
 
 
@@ -180,9 +126,7 @@ def test_randaugment_draws_its_operations_uniformly_and_signs_evenly():
         assert np.abs(counts - expected).max() < 5 * math.sqrt(expected)
         negative = [d[1] < 0 for d in step if d[0] == "Rotate"]
         assert abs(np.mean(negative) - 0.5) < 0.1
-        assert {abs(d[1]) for d in step if d[0] == "Rotate"} == {
-            float(ops.transform._AUGMENTATION_SPACE["Rotate"][0](31, SIZE, SIZE)[9])
-        }
+        assert {abs(d[1]) for d in step if d[0] == "Rotate"} == {float(ops.transform._AUGMENTATION_SPACE["Rotate"][0](31, SIZE, SIZE)[9])}
 
 
 def test_autoaugment_applies_each_step_with_its_sub_policys_probability():
@@ -208,9 +152,7 @@ def test_cutout_is_one_square_of_its_side_inside_the_image(shapes):
     holes = (out == 0).all(1)
     assert bool((holes.flatten(1).sum(1) == side * side).all())
     rows = holes.any(2).float()
-    assert (
-        float(rows[:, 0].mean()) > 0 and float(rows[:, -1].mean()) > 0
-    )  # every position is reachable
+    assert float(rows[:, 0].mean()) > 0 and float(rows[:, -1].mean()) > 0  # every position is reachable
     assert cutout_side(224) == 16 and cutout_side(32) == 2 and cutout_side(8) == 1
 
 
@@ -224,9 +166,7 @@ def _summary(images: torch.Tensor, reference: torch.Tensor) -> dict[str, float]:
     }
 
 
-@pytest.mark.parametrize(
-    "name", ["base", "weak", "strong", "ladder-5", "randaugment-2-9"]
-)
+@pytest.mark.parametrize("name", ["base", "weak", "strong", "ladder-5", "randaugment-2-9"])
 def test_a_policy_changes_images_as_torchvisions_per_image_pipeline_does(shapes, name):
     """Over many views, summary statistics of our views and of torchvision's per-image pipeline agree."""
     images = shapes.repeat(8, 1, 1, 1)  # 768 views
@@ -236,23 +176,14 @@ def test_a_policy_changes_images_as_torchvisions_per_image_pipeline_does(shapes,
     steps = {
         "base": [crop],
         "weak": [crop, flip, v2.RandomRotation(15)],
-        "strong": [
-            crop,
-            flip,
-            v2.RandomRotation(15),
-            v2.AutoAugment(v2.AutoAugmentPolicy.CIFAR10),
-            v2.RandomErasing(
-                p=1.0, scale=((2 / 32) ** 2,) * 2, ratio=(1.0, 1.0), value=0
-            ),
-        ],
+        "strong": [crop, flip, v2.RandomRotation(15), v2.AutoAugment(v2.AutoAugmentPolicy.CIFAR10),
+                   v2.RandomErasing(p=1.0, scale=((2 / 32) ** 2,) * 2, ratio=(1.0, 1.0), value=0)],
         "ladder-5": [crop, flip, v2.RandAugment(2, 15)],
         "randaugment-2-9": [crop, flip, v2.RandAugment(2, 9)],
     }[name]
     theirs = _summary(_per_image(v2.Compose(steps), images, 5), images)
     for key in ours:
-        assert (
-            abs(ours[key] - theirs[key]) <= 0.08 * max(abs(theirs[key]), 1.0) + 0.01
-        ), (key, ours, theirs)
+        assert abs(ours[key] - theirs[key]) <= 0.08 * max(abs(theirs[key]), 1.0) + 0.01, (key, ours, theirs)
 
 
 def test_views_depend_on_the_seed_and_position_only(shapes):
@@ -260,22 +191,16 @@ def test_views_depend_on_the_seed_and_position_only(shapes):
         aug = Augmentation(name, SIZE)
         whole = aug(shapes, 11)
         assert torch.equal(aug(shapes[40:], 11, first=40), whole[40:])
-        assert torch.equal(
-            torch.cat([aug(shapes[:13], 11), aug(shapes[13:], 11, first=13)]), whole
-        )
+        assert torch.equal(torch.cat([aug(shapes[:13], 11), aug(shapes[13:], 11, first=13)]), whole)
     state = torch.random.get_rng_state()
     Augmentation("strong", SIZE)(shapes, 1)
-    assert torch.equal(
-        torch.random.get_rng_state(), state
-    )  # the global generator is untouched
+    assert torch.equal(torch.random.get_rng_state(), state)  # the global generator is untouched
 
 
 def test_stages_that_policies_share_are_drawn_alike(shapes):
     """ladder-0 is the crop and flip that ladder-K then transforms further; weak is strong's geometry."""
     ladder0 = Augmentation("ladder-0", SIZE)
-    assert ladder0.operations is None and ladder0.geometry == Geometry(
-        flip=True, degrees=0.0
-    )
+    assert ladder0.operations is None and ladder0.geometry == Geometry(flip=True, degrees=0.0)
     ladder5 = Augmentation("ladder-5", SIZE)
     assert ladder5.geometry == ladder0.geometry and ladder5.operations is not None
     strong, weak = Augmentation("strong", SIZE), Augmentation("weak", SIZE)

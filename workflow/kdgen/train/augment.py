@@ -55,9 +55,7 @@ CROP_TRIES = 10  # torchvision's RandomResizedCrop tries ten boxes before it fal
 WEAK_DEGREES = 15.0
 
 # the columns of each stage's table of uniforms; a stage's draws never depend on another stage's
-GEOMETRY_COLUMNS = (
-    2 * CROP_TRIES + 4
-)  # per try: area scale, log ratio; then top, left, flip, angle
+GEOMETRY_COLUMNS = 2 * CROP_TRIES + 4  # per try: area scale, log ratio; then top, left, flip, angle
 CUTOUT_COLUMNS = 2  # top, left
 _GEOMETRY, _OPS, _CUTOUT = range(3)  # stage indices into the seed's SeedSequence
 
@@ -90,14 +88,8 @@ def cutout_side(size: int) -> int:
 def _uniforms(seed: int, stage: int, first: int, n: int, columns: int) -> torch.Tensor:
     """Rows ``first .. first + n`` of stage ``stage``'s (rows, columns) table of float64 uniforms of seed
     ``seed``: row i depends on (seed, stage, i) alone."""
-    stage_seed = int(
-        np.random.SeedSequence(int(seed)).generate_state(stage + 1, np.uint64)[stage]
-    )
-    table = torch.rand(
-        (first + n, columns),
-        generator=torch.Generator().manual_seed(stage_seed),
-        dtype=torch.float64,
-    )
+    stage_seed = int(np.random.SeedSequence(int(seed)).generate_state(stage + 1, np.uint64)[stage])
+    table = torch.rand((first + n, columns), generator=torch.Generator().manual_seed(stage_seed), dtype=torch.float64)
     return table[first:]
 
 
@@ -107,9 +99,7 @@ def crop_boxes(u: torch.Tensor, height: int, width: int) -> torch.Tensor:
     the image, else the whole image (torchvision's fallback for an image whose aspect ratio is inside
     CROP_RATIO, as every square image is)."""
     area = height * width
-    scale = (
-        CROP_SCALE[0] + (CROP_SCALE[1] - CROP_SCALE[0]) * u[:, 0 : 2 * CROP_TRIES : 2]
-    )
+    scale = CROP_SCALE[0] + (CROP_SCALE[1] - CROP_SCALE[0]) * u[:, 0 : 2 * CROP_TRIES : 2]
     log_lo, log_hi = math.log(CROP_RATIO[0]), math.log(CROP_RATIO[1])
     ratio = torch.exp(log_lo + (log_hi - log_lo) * u[:, 1 : 2 * CROP_TRIES : 2])
     w = torch.round(torch.sqrt(area * scale * ratio)).long()
@@ -119,32 +109,18 @@ def crop_boxes(u: torch.Tensor, height: int, width: int) -> torch.Tensor:
     any_fit = fits.any(1)
     w = torch.where(any_fit, w.gather(1, first_fit)[:, 0], width)
     h = torch.where(any_fit, h.gather(1, first_fit)[:, 0], height)
-    top = torch.where(
-        any_fit,
-        (u[:, 2 * CROP_TRIES] * (height - h + 1)).floor().long(),
-        (height - h) // 2,
-    )
-    left = torch.where(
-        any_fit,
-        (u[:, 2 * CROP_TRIES + 1] * (width - w + 1)).floor().long(),
-        (width - w) // 2,
-    )
+    top = torch.where(any_fit, (u[:, 2 * CROP_TRIES] * (height - h + 1)).floor().long(), (height - h) // 2)
+    left = torch.where(any_fit, (u[:, 2 * CROP_TRIES + 1] * (width - w + 1)).floor().long(), (width - w) // 2)
     return torch.stack([top, left, h, w], 1)
 
 
-def geometry_maps(
-    u: torch.Tensor, height: int, width: int, geometry: Geometry
-) -> tuple[torch.Tensor, torch.Tensor]:
+def geometry_maps(u: torch.Tensor, height: int, width: int, geometry: Geometry) -> tuple[torch.Tensor, torch.Tensor]:
     """Per image, the rotation (N, 2, 2) from output to pre-rotation coordinates and the crop map
     (N, 2, 3) from those to input coordinates (``affine_grid``'s normalised [-1, 1], pixel edges at
     +-1): an output point is turned back, flipped back, then placed in its crop box."""
     n = len(u)
     top, left, h, w = crop_boxes(u, height, width).double().unbind(1)
-    flip = (
-        torch.where(u[:, 2 * CROP_TRIES + 2] < 0.5, -1.0, 1.0)
-        if geometry.flip
-        else torch.ones(n, dtype=torch.float64)
-    )
+    flip = torch.where(u[:, 2 * CROP_TRIES + 2] < 0.5, -1.0, 1.0) if geometry.flip else torch.ones(n, dtype=torch.float64)
     angle = torch.deg2rad(geometry.degrees * (2 * u[:, 2 * CROP_TRIES + 3] - 1))
     cos, sin = torch.cos(angle), torch.sin(angle)
     # a counter-clockwise turn of the picture by `angle` (y points down), as torchvision's rotate turns
@@ -157,28 +133,18 @@ def geometry_maps(
     return rotation, crop
 
 
-def apply_geometry(
-    images: torch.Tensor, u: torch.Tensor, geometry: Geometry
-) -> torch.Tensor:
+def apply_geometry(images: torch.Tensor, u: torch.Tensor, geometry: Geometry) -> torch.Tensor:
     """The uint8 batch seen through each image's crop, flip and rotation, in one bilinear sampling: the
     crop reads beyond the image's edge as its edge pixels (torchvision's resize clamps there), the turn
     fills the corners it brings in with 0 (torchvision's rotate fill)."""
     n, c, height, width = images.shape
     rotation, crop = geometry_maps(u, height, width, geometry)
     identity = torch.eye(2, 3, dtype=torch.float64).expand(n, 2, 3)
-    points = F.affine_grid(
-        identity, [n, c, height, width], align_corners=False
-    )  # (N, H, W, 2)
+    points = F.affine_grid(identity, [n, c, height, width], align_corners=False)  # (N, H, W, 2)
     turned = points @ rotation.transpose(1, 2)[:, None]
     inside = (turned.abs() <= 1).all(-1)
     grid = turned @ crop[:, None, :, :2].transpose(-1, -2) + crop[:, None, None, :, 2]
-    out = F.grid_sample(
-        images.float(),
-        grid.float(),
-        mode="bilinear",
-        padding_mode="border",
-        align_corners=False,
-    )
+    out = F.grid_sample(images.float(), grid.float(), mode="bilinear", padding_mode="border", align_corners=False)
     out = out.masked_fill_(~inside[:, None], 0.0)
     return out.round_().clamp_(0, 255).to(torch.uint8)
 
@@ -212,9 +178,7 @@ class OperationPolicy:
         self.columns = 1 + 2 * self.steps if autoaugment else 2 * self.steps
         self._magnitudes: dict[tuple[str, int, int, int, int], float | None] = {}
 
-    def magnitude(
-        self, name: str, bins: int, level: int, height: int, width: int
-    ) -> float | None:
+    def magnitude(self, name: str, bins: int, level: int, height: int, width: int) -> float | None:
         """torchvision's magnitude of operation ``name`` at ``level`` of ``bins`` (None: it has none)."""
         key = (name, bins, level, height, width)
         if key not in self._magnitudes:
@@ -222,9 +186,7 @@ class OperationPolicy:
             self._magnitudes[key] = None if values is None else float(values[level])
         return self._magnitudes[key]
 
-    def draws(
-        self, u: torch.Tensor, height: int, width: int
-    ) -> list[list[tuple[str, float] | None]]:
+    def draws(self, u: torch.Tensor, height: int, width: int) -> list[list[tuple[str, float] | None]]:
         """Per step, per image: the (operation, signed magnitude) it applies, or None (a coin said no)."""
         t = self.transform
         rows = u.tolist()
@@ -233,20 +195,14 @@ class OperationPolicy:
             chosen: list[tuple[str, float] | None] = []
             for row in rows:
                 if self.autoaugment:
-                    name, probability, level = t._policies[
-                        int(row[0] * len(t._policies))
-                    ][k]
+                    name, probability, level = t._policies[int(row[0] * len(t._policies))][k]
                     if not row[1 + 2 * k] <= probability:
                         chosen.append(None)
                         continue
                     bins, sign = 10, row[2 + 2 * k]
                 else:
                     name = self.space[int(row[2 * k] * len(self.space))][0]
-                    bins, level, sign = (
-                        t.num_magnitude_bins,
-                        t.magnitude,
-                        row[2 * k + 1],
-                    )
+                    bins, level, sign = t.num_magnitude_bins, t.magnitude, row[2 * k + 1]
                 magnitude = self.magnitude(name, bins, level, height, width)
                 signed = t._AUGMENTATION_SPACE[name][1]
                 if magnitude is None:
@@ -267,32 +223,20 @@ class OperationPolicy:
                     groups.setdefault(op, []).append(i)
             for (name, magnitude), members in groups.items():
                 index = torch.tensor(members)
-                out[index] = t._apply_image_or_video_transform(
-                    out[index],
-                    name,
-                    magnitude,
-                    interpolation=t.interpolation,
-                    fill=t._fill,
-                )
+                out[index] = t._apply_image_or_video_transform(out[index], name, magnitude, interpolation=t.interpolation, fill=t._fill)
         return out
 
 
 def _operations(name: str) -> OperationPolicy | None:
     v2 = _v2()
     if name == "strong":
-        return OperationPolicy(
-            v2.AutoAugment(v2.AutoAugmentPolicy.CIFAR10), autoaugment=True
-        )
+        return OperationPolicy(v2.AutoAugment(v2.AutoAugmentPolicy.CIFAR10), autoaugment=True)
     kind, *values = name.split("-")
     if kind == "randaugment":
         n, m = map(int, values)
-        return OperationPolicy(
-            v2.RandAugment(num_ops=n, magnitude=m), autoaugment=False
-        )
+        return OperationPolicy(v2.RandAugment(num_ops=n, magnitude=m), autoaugment=False)
     if kind == "ladder" and int(values[0]) > 0:
-        return OperationPolicy(
-            v2.RandAugment(num_ops=2, magnitude=3 * int(values[0])), autoaugment=False
-        )
+        return OperationPolicy(v2.RandAugment(num_ops=2, magnitude=3 * int(values[0])), autoaugment=False)
     return None
 
 
@@ -305,14 +249,7 @@ class Augmentation:
             raise AugmentationError(problem)
         self.name = name
         self.size = size
-        self.geometry = (
-            None
-            if name == "none"
-            else Geometry(
-                flip=name != "base",
-                degrees=WEAK_DEGREES if name in ("weak", "strong") else 0.0,
-            )
-        )
+        self.geometry = None if name == "none" else Geometry(flip=name != "base", degrees=WEAK_DEGREES if name in ("weak", "strong") else 0.0)
         self.operations = None if name == "none" else _operations(name)
         self.cutout = cutout_side(size) if name == "strong" else None
 
@@ -324,23 +261,13 @@ class Augmentation:
         """``images`` as images ``first, first + 1, ...`` of a sequence augmented with ``seed``: a split
         augmented batch by batch with ``first`` = the batch's offset looks the same for any batch size."""
         if images.dtype != torch.uint8 or images.ndim != 4:
-            raise TypeError(
-                f"expected a uint8 batch (N, C, H, W), got {images.dtype} {tuple(images.shape)}"
-            )
+            raise TypeError(f"expected a uint8 batch (N, C, H, W), got {images.dtype} {tuple(images.shape)}")
         if self.geometry is None:
             return images.clone()
         n = len(images)
-        out = apply_geometry(
-            images,
-            _uniforms(seed, _GEOMETRY, first, n, GEOMETRY_COLUMNS),
-            self.geometry,
-        )
+        out = apply_geometry(images, _uniforms(seed, _GEOMETRY, first, n, GEOMETRY_COLUMNS), self.geometry)
         if self.operations is not None:
-            out = self.operations(
-                out, _uniforms(seed, _OPS, first, n, self.operations.columns)
-            )
+            out = self.operations(out, _uniforms(seed, _OPS, first, n, self.operations.columns))
         if self.cutout is not None:
-            out = apply_cutout(
-                out, _uniforms(seed, _CUTOUT, first, n, CUTOUT_COLUMNS), self.cutout
-            )
+            out = apply_cutout(out, _uniforms(seed, _CUTOUT, first, n, CUTOUT_COLUMNS), self.cutout)
         return out
