@@ -9,6 +9,8 @@ import math
 import numpy as np
 import pytest
 import torch
+from torchvision.transforms import v2
+from torchvision.transforms.v2 import functional as TF
 
 from kdgen.data import synthetic
 from kdgen.train.augment import (
@@ -21,8 +23,6 @@ from kdgen.train.augment import (
     crop_boxes,
     cutout_side,
 )
-from torchvision.transforms import v2
-from torchvision.transforms.v2 import functional as TF
 
 SIZE = 32
 
