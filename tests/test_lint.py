@@ -52,13 +52,13 @@ def test_heavy_rules_have_benchmarks_and_downloads_run_locally(repo):
     import re
 
     blocks = _rule_blocks(repo)
-    heavy = ["materialise_dataset", "download_dataset", "train_classifier", "evaluate_classifier", "distill_student", "ganrep_train",
+    heavy = ["materialise_dataset", "download_dataset", "train_classifier", "distill_student", "ganrep_train",
              "ganrep_external_samples", "ganrep_replication_{_dataset}", "ganrep_fid_{_dataset}", "ganrep_id_{_dataset}"]
     missing = [n for n in heavy if "benchmark:" not in blocks[n]]
     assert not missing, f"heavy rules without benchmark: {missing}"
     local = {n for n, b in blocks.items() if re.search(r"^\s*localrule: True$", b, re.M)}
     assert "download_dataset" in local  # the network is where snakemake runs, not on a compute node
-    assert not {"train_classifier", "distill_student", "evaluate_student", "ganrep_train"} & local
+    assert not {"train_classifier", "distill_student", "ganrep_train"} & local
     common = (repo / "workflow/rules/common.smk").read_text()
     assert "localrules:" not in common  # each rule says it runs locally itself
 

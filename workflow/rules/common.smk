@@ -49,7 +49,6 @@ wildcard_constraints:
     arch=ARCH_PATTERN,
     aug=POLICY_PATTERN,
     seed=r"[0-9]+",
-    split=r"val|test",
     size=r"[0-9]+",
     method=names_pattern(sorted({s["method"] for s in all_students(config)})),
     student=names_pattern(sorted({s["name"] for s in all_students(config)})),

@@ -9,7 +9,7 @@ include: "inputs/distill.smk"
 
 rule distill_student:
     """Distil one student (dataset, subset, arch, aug, method, teacher-set name, seed) from the best checkpoints
-    of its teachers; outputs shaped like a classifier run's, plus teachers.json; resumable."""
+    of its teachers; outputs shaped like a classifier run's (its evaluations too), plus teachers.json; resumable."""
 
     # resumable state in <run>/.resume while the job runs (see train_classifier)
     input:
@@ -19,6 +19,8 @@ rule distill_student:
         last=f"{DISTILL}/last.pt",
         metrics=f"{DISTILL}/metrics.csv",
         timing=f"{DISTILL}/timing.csv",
+        val=f"{DISTILL}/eval-val.json",
+        test=f"{DISTILL}/eval-test.json",
         teachers=f"{DISTILL}/teachers.json",
     log:
         f"{DISTILL_LOGS}/train.log",
@@ -40,20 +42,9 @@ rule distill_student:
         teachers=distill_teachers,
         state_dir=student_resume_dir,
         teacher_kinds=distill_teacher_kinds,
+        eval_batch_size=config["training"]["eval_batch_size"],
     script:
         "../scripts/distill/student.py"
-
-
-use rule evaluate_classifier as evaluate_student with:
-    """Evaluate a student's best checkpoint on the held-out val split or the test split."""
-    input:
-        unpack(student_evaluation_inputs),
-    output:
-        f"{DISTILL}/eval-{{split}}.json",
-    log:
-        f"{DISTILL_LOGS}/eval-{{split}}.log",
-    benchmark:
-        f"{DISTILL_BENCH}/eval-{{split}}.tsv"
 
 
 use rule learning_curve as student_learning_curve with:

@@ -5,8 +5,8 @@ include: "inputs/train.smk"
 
 
 rule train_classifier:
-    """Train one classifier (dataset, subset, arch, aug, seed); best/last weights, per-epoch metrics (deterministic)
-    and per-epoch seconds (timing.csv); resumable."""
+    """Train one classifier (dataset, subset, arch, aug, seed); best/last weights, per-epoch metrics (deterministic),
+    per-epoch seconds (timing.csv) and the best checkpoint's evaluation on the val and test splits; resumable."""
 
     # The resumable state lives in <run>/.resume/ while the job runs (it must survive a killed job,
     # which a declared output would not: Snakemake deletes incomplete outputs) and is removed at the end.
@@ -17,6 +17,8 @@ rule train_classifier:
         last=f"{TRAIN}/last.pt",
         metrics=f"{TRAIN}/metrics.csv",
         timing=f"{TRAIN}/timing.csv",
+        val=f"{TRAIN}/eval-val.json",
+        test=f"{TRAIN}/eval-test.json",
     log:
         f"{TRAIN_LOGS}/train.log",
     benchmark:
@@ -36,31 +38,9 @@ rule train_classifier:
         precision=config["precision"],
         weights=arch_weights,
         state_dir=resume_dir,
+        eval_batch_size=config["training"]["eval_batch_size"],
     script:
         "../scripts/train/classifier.py"
-
-
-rule evaluate_classifier:
-    """Evaluate a classifier's best checkpoint on the held-out val split or the test split."""
-    input:
-        unpack(evaluation_inputs),
-    output:
-        f"{TRAIN}/eval-{{split}}.json",
-    log:
-        f"{TRAIN_LOGS}/eval-{{split}}.log",
-    benchmark:
-        "results/benchmarks/train/{dataset}/{train_subset}/{arch}/{aug}/seed-{seed}/eval-{split}.tsv"
-    conda:
-        "../../envs/kdgen.yaml"
-    threads: 2
-    resources:
-        gpu=gpu_count,
-    params:
-        device=config["device"],
-        precision=config["precision"],
-        batch_size=config["training"]["eval_batch_size"],
-    script:
-        "../scripts/train/evaluate.py"
 
 
 rule learning_curve:

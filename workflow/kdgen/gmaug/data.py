@@ -15,7 +15,7 @@ from kdgen.data.store import ImageDataset, load_dataset
 from kdgen.gmaug.plan import candidate_counts, target_counts
 from kdgen.gmaug.rebalance import accepted_mask, class_table, select
 from kdgen.train.classifier import SplitData, load_classifier
-from kdgen.train.trainer import as_rgb_batch, derive_seed, evaluate, predict_logits, resolve_device
+from kdgen.train.trainer import as_rgb_batch, derive_seed, predict_logits, resolve_device
 
 SOURCE_REAL, SOURCE_GENERATED = 0, 1
 
@@ -141,10 +141,3 @@ def rebalance(
     return Rebalanced(split, source, origin, accepted, kept, table)
 
 
-def evaluate_test(checkpoint: str, data: SplitData, batch_size: int = 512, device: str = "cpu", precision: str = "fp32") -> dict[str, Any]:
-    """A saved classifier on the test split, as the evaluate_classifier rule writes it (loss, top-1, top-5,
-    per-class top-1, the checkpoint's epoch and meta)."""
-    model, ckpt = load_classifier(checkpoint)
-    dev = resolve_device(device)
-    result = evaluate(model.to(dev), *data.test, batch_size, dev, precision)
-    return {**result, "split": "test", "checkpoint_epoch": ckpt["epoch"], **ckpt["meta"]}

@@ -3,9 +3,10 @@ run (:func:`train_and_save`, shared by plain classifiers and distilled students)
 
 from __future__ import annotations
 
+import json
 import os
 import shutil
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -16,7 +17,7 @@ import torch
 
 from kdgen.data.store import load_dataset
 from kdgen.models.zoo import Normalized, build_model
-from kdgen.runtime import atomic_path, atomic_torch_save
+from kdgen.runtime import atomic_path, atomic_torch_save, atomic_write_text
 from kdgen.train.trainer import (
     Method,
     TrainConfig,
@@ -24,8 +25,10 @@ from kdgen.train.trainer import (
     as_rgb_batch,
     channel_stats,
     derive_seed,
+    evaluate,
     fit,
     load_checkpoint,
+    resolve_device,
 )
 
 
@@ -136,3 +139,32 @@ def train_and_save(
     meta = {**classifier_meta(arch, data), **(meta or {})}
     save_outputs(model.cpu(), result, meta, state_dir, best_path, last_path, metrics_path, timing_path)
     return result
+
+
+def evaluate_checkpoint(
+    checkpoint: str | os.PathLike[str], data: SplitData, split: str, batch_size: int = 512, device: str = "cpu", precision: str = "fp32"
+) -> dict[str, Any]:
+    """A saved classifier's evaluation on ``split`` (val or test) of ``data``: loss, top-1, top-5,
+    per-class top-1, the split, the checkpoint's epoch and its meta."""
+    model, ckpt = load_classifier(checkpoint)
+    dev = resolve_device(device)
+    result = evaluate(model.to(dev), *getattr(data, split), batch_size, dev, precision)
+    return {**result, "split": split, "checkpoint_epoch": ckpt["epoch"], **ckpt["meta"]}
+
+
+def write_evaluations(
+    checkpoint: str | os.PathLike[str],
+    data: SplitData,
+    paths: Mapping[str, str | os.PathLike[str]],
+    batch_size: int = 512,
+    device: str = "cpu",
+    precision: str = "fp32",
+    log: Callable[[str], None] = print,
+) -> None:
+    """Evaluate the best checkpoint of a run on each split of ``paths`` (split -> eval-<split>.json) in the
+    training job itself (one job fewer per split, each of which paid an interpreter and a torch import)."""
+    for split, path in paths.items():
+        result = evaluate_checkpoint(checkpoint, data, split, batch_size, device, precision)
+        atomic_write_text(path, json.dumps(result, indent=2) + "\n")
+        log(f"{split} top-1 {result['top1']:.2f} top-5 {result['top5']:.2f} on {result['n']} images (epoch {result['checkpoint_epoch']})")
+

@@ -50,13 +50,6 @@ def student_resume_dir(wildcards):
     return f"{DISTILL}/.resume".format(**wildcards)
 
 
-def student_evaluation_inputs(wildcards):
-    return {
-        **training_inputs(wildcards),
-        "checkpoint": f"{DISTILL}/best.pt".format(**wildcards),
-    }
-
-
 def student_dirs():
     return [DISTILL.format(**run) for run in student_runs(all_students(config))]
 

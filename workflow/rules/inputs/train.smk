@@ -15,13 +15,6 @@ def training_inputs(wildcards):
     return inputs
 
 
-def evaluation_inputs(wildcards):
-    return {
-        **training_inputs(wildcards),
-        "checkpoint": f"{TRAIN}/best.pt".format(**wildcards),
-    }
-
-
 def resume_dir(wildcards):
     return f"{TRAIN}/.resume".format(**wildcards)
 

@@ -1,4 +1,5 @@
-"""Distil one student from its teachers' best checkpoints; resumes from <run>/.resume after a kill."""
+"""Distil one student from its teachers' best checkpoints and evaluate its best checkpoint on val and test;
+resumes from <run>/.resume after a kill."""
 
 import json
 
@@ -7,7 +8,7 @@ import torch
 from kdgen.distill.methods import build_method
 from kdgen.distill.teachers import ClassifierTeacher, build_teacher
 from kdgen.runtime import atomic_write_text, file_sha256, logged
-from kdgen.train.classifier import load_split_data, train_and_save
+from kdgen.train.classifier import load_split_data, train_and_save, write_evaluations
 from kdgen.train.trainer import TrainConfig
 
 with logged(snakemake.log[0]) as log:
@@ -30,3 +31,4 @@ with logged(snakemake.log[0]) as log:
     train_and_save(w.arch, data, cfg, p.state_dir, out.best, out.last, out.metrics, out.timing, p.weights, method, meta, log.info)
     record = {"method": w.method, "name": w.student, **p.method, "teachers": listing}
     atomic_write_text(out.teachers, json.dumps(record, indent=2) + "\n")
+    write_evaluations(out.best, data, {"val": out.val, "test": out.test}, p.eval_batch_size, p.device, p.precision, log.info)

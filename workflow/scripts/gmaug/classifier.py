@@ -3,14 +3,12 @@ checkpoint on the test split: the original one on the imbalanced subset (rule gm
 re-balanced one (rule gmaug_classifier: the subset plus a generator's candidates as one arm keeps them,
 with the training set and the per-class counts recorded)."""
 
-import json
-
 import numpy as np
 import torch
 
-from kdgen.gmaug.data import evaluate_test, load_imbalanced, original_data, rebalance
-from kdgen.runtime import atomic_path, atomic_write_text, logged
-from kdgen.train.classifier import train_and_save
+from kdgen.gmaug.data import load_imbalanced, original_data, rebalance
+from kdgen.runtime import atomic_path, logged
+from kdgen.train.classifier import train_and_save, write_evaluations
 from kdgen.train.trainer import TrainConfig
 
 with logged(snakemake.log[0]) as log:
@@ -32,6 +30,4 @@ with logged(snakemake.log[0]) as log:
         split, meta = original_data(data), {"generator": "", "arm": "original", "generated": 0}
     cfg = TrainConfig(**p.training, augmentation=p.gmaug["aug"], seed=int(w.seed), device=p.device, precision=p.precision)
     train_and_save(p.gmaug["arch"], split, cfg, p.state_dir, out.best, out.last, out.metrics, out.timing, weights=p.weights, meta=meta, log=log.info)
-    result = evaluate_test(out.best, split, p.eval_batch_size, p.device, p.precision)
-    atomic_write_text(out.test, json.dumps(result, indent=2) + "\n")
-    log.info("test top-1 %.2f (best validation epoch %s)", result["top1"], result["checkpoint_epoch"])
+    write_evaluations(out.best, split, {"test": out.test}, p.eval_batch_size, p.device, p.precision, log.info)

@@ -1,9 +1,10 @@
-"""Train one classifier {dataset, subset, arch, aug, seed}; resumes from <run>/.resume after a kill."""
+"""Train one classifier {dataset, subset, arch, aug, seed} and evaluate its best checkpoint on val and test;
+resumes from <run>/.resume after a kill."""
 
 import torch
 
 from kdgen.runtime import logged
-from kdgen.train.classifier import load_split_data, train_and_save
+from kdgen.train.classifier import load_split_data, train_and_save, write_evaluations
 from kdgen.train.trainer import TrainConfig
 
 with logged(snakemake.log[0]) as log:
@@ -13,3 +14,4 @@ with logged(snakemake.log[0]) as log:
     cfg = TrainConfig(**p.training, augmentation=w.aug, seed=int(w.seed), device=p.device, precision=p.precision)
     log.info("%s/%s", w.dataset, w.train_subset)
     train_and_save(w.arch, data, cfg, p.state_dir, out.best, out.last, out.metrics, out.timing, weights=p.weights, log=log.info)
+    write_evaluations(out.best, data, {"val": out.val, "test": out.test}, p.eval_batch_size, p.device, p.precision, log.info)
