@@ -173,14 +173,14 @@ def test_d_steps_and_learning_rates_are_honoured(tmp_path, family):
     quiet = dict(progress=False, log=logs.append, checkpoint_every=2)
     _, h1 = train_gan(cfg, x, None, 3, tmp_path / "a", **quiet)
     state = torch.load(tmp_path / "a" / "state.pt", weights_only=True)
-    assert state["opt_d"]["param_groups"][0]["lr"] == 3e-3 and state["opt_g"]["param_groups"][0]["lr"] == 1e-3
+    assert state["opt_d"]["lr"] == 3e-3 and state["opt_g"]["lr"] == 1e-3
     two = GANConfig(**{**cfg.__dict__, "d_steps": 2})
     _, h2 = train_gan(two, x, None, 3, tmp_path / "a", **quiet)  # same folder: another config, starts over
     assert any("ignoring" in line for line in logs)
     assert h2 != h1
     state2 = torch.load(tmp_path / "a" / "state.pt", weights_only=True)
-    d_updates = {float(v["step"]) for v in state2["opt_d"]["state"].values()}
-    g_updates = {float(v["step"]) for v in state2["opt_g"]["state"].values()}
+    d_updates = {float(m[0]) for m in state2["opt_d"]["moments"]} | {state2["opt_d"]["steps"]}
+    g_updates = {float(m[0]) for m in state2["opt_g"]["moments"]} | {state2["opt_g"]["steps"]}
     assert d_updates == {2 * 4} and g_updates == {4}  # two D updates per G update
     _, h3 = train_gan(two, x, None, 3, tmp_path / "b", **quiet)
     assert h3 == h2  # deterministic with d_steps too

@@ -37,6 +37,7 @@ import torch.nn.functional as F
 from kdgen.generative.gan import make_ema, update_ema
 from kdgen.generative.training import batch_indices, resume_steps, save_steps, step_range, to_uint8, to_unit
 from kdgen.runtime import atomic_torch_save
+from kdgen.train.optim import AdamW
 from kdgen.train.trainer import derive_seed, resolve_device
 
 BETA_SCHEDULES = ("linear", "squaredcos_cap_v2")
@@ -193,7 +194,7 @@ def train_diffusion(
     dev = resolve_device(device)
     model = build_unet(cfg, seed)
     model_ema = make_ema(model)
-    opt = torch.optim.AdamW(model.parameters(), lr=cfg.lr, weight_decay=cfg.weight_decay, foreach=True)  # as train_gan's
+    opt = AdamW(model.parameters(), lr=cfg.lr, weight_decay=cfg.weight_decay, foreach=True)  # as train_gan's
     scheduler = noise_scheduler(cfg)
     state_path = Path(state_dir) / "state.pt"
     state_path.parent.mkdir(parents=True, exist_ok=True)
@@ -217,9 +218,8 @@ def train_diffusion(
         y = torch.where(drop, torch.full_like(idx, cfg.num_classes), y_all[idx])
         noisy = scheduler.add_noise(to_unit(x_all[idx]), noise, t)
         loss = F.mse_loss(model(noisy, t, class_labels=y).sample, noise)
-        for group in opt.param_groups:
-            group["lr"] = cfg.lr * lr_factor(step, cfg.warmup)
-        opt.zero_grad(set_to_none=True)
+        opt.lr = cfg.lr * lr_factor(step, cfg.warmup)
+        opt.zero_grad()
         loss.backward()
         opt.step()
         with torch.no_grad():

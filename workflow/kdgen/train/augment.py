@@ -228,15 +228,17 @@ class OperationPolicy:
 
 
 def _operations(name: str) -> OperationPolicy | None:
-    v2 = _v2()
-    if name == "strong":
-        return OperationPolicy(v2.AutoAugment(v2.AutoAugmentPolicy.CIFAR10), autoaugment=True)
+    """The policy's AutoAugment or RandAugment stage (None for crop-flip-rotation-only policies, which never
+    import torchvision)."""
     kind, *values = name.split("-")
+    if name == "strong":
+        v2 = _v2()
+        return OperationPolicy(v2.AutoAugment(v2.AutoAugmentPolicy.CIFAR10), autoaugment=True)
     if kind == "randaugment":
         n, m = map(int, values)
-        return OperationPolicy(v2.RandAugment(num_ops=n, magnitude=m), autoaugment=False)
+        return OperationPolicy(_v2().RandAugment(num_ops=n, magnitude=m), autoaugment=False)
     if kind == "ladder" and int(values[0]) > 0:
-        return OperationPolicy(v2.RandAugment(num_ops=2, magnitude=3 * int(values[0])), autoaugment=False)
+        return OperationPolicy(_v2().RandAugment(num_ops=2, magnitude=3 * int(values[0])), autoaugment=False)
     return None
 
 

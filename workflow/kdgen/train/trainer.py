@@ -47,6 +47,7 @@ from torch import nn
 
 from kdgen.runtime import atomic_torch_save
 from kdgen.train.augment import Augmentation
+from kdgen.train.optim import SGD, Adam, AdamW
 
 
 class TrainingError(RuntimeError):
@@ -219,12 +220,14 @@ def lr_factor(step: int, steps_per_epoch: int, cfg: TrainConfig) -> float:
     raise TrainingError(f"unknown schedule {cfg.schedule!r}; expected cosine or step")
 
 
-def make_optimizer(model: nn.Module, cfg: TrainConfig) -> torch.optim.Optimizer:
+def make_optimizer(model: nn.Module, cfg: TrainConfig) -> SGD | Adam:
+    """The run's optimizer (:mod:`kdgen.train.optim`: torch.optim's updates without its dynamo import) at
+    the learning rate of step 0 of the schedule, which :func:`train_epoch` sets step by step."""
     params = [p for p in model.parameters() if p.requires_grad]
     if cfg.optimizer == "sgd":
-        return torch.optim.SGD(params, lr=cfg.lr, momentum=cfg.momentum, weight_decay=cfg.weight_decay, nesterov=cfg.momentum > 0)
+        return SGD(params, lr=cfg.lr, momentum=cfg.momentum, weight_decay=cfg.weight_decay, nesterov=cfg.momentum > 0)
     if cfg.optimizer == "adamw":
-        return torch.optim.AdamW(params, lr=cfg.lr, weight_decay=cfg.weight_decay)
+        return AdamW(params, lr=cfg.lr, weight_decay=cfg.weight_decay)
     raise TrainingError(f"unknown optimizer {cfg.optimizer!r}; expected sgd or adamw")
 
 
@@ -358,8 +361,7 @@ class TrainingRun:
     teachers: dict[str, nn.Module]
     device: torch.device
     memory_format: torch.memory_format
-    optimizer: torch.optim.Optimizer
-    scheduler: torch.optim.lr_scheduler.LRScheduler
+    optimizer: SGD | Adam
     steps_per_epoch: int
     augment: Augmentation | None
     identity: dict[str, Any]
@@ -400,15 +402,15 @@ def setup_run(
     model.to(device=device, memory_format=memory_format)
     for m in teachers.values():
         m.to(device=device, memory_format=memory_format)
-    optimizer = make_optimizer(model, cfg)
     steps_per_epoch = max(len(train_images) // cfg.batch_size + (len(train_images) % cfg.batch_size >= 2), 1)
-    scheduler = torch.optim.lr_scheduler.LambdaLR(optimizer, lambda step: lr_factor(step, steps_per_epoch, cfg))
+    optimizer = make_optimizer(model, cfg)
+    optimizer.lr = cfg.lr * lr_factor(0, steps_per_epoch, cfg)
     if cfg.inputs == "features" and cfg.augmentation != "none":
         raise TrainingError(f"augmentation {cfg.augmentation!r} asked for feature rows; augmentations apply to images, use none")
     augment = Augmentation(cfg.augmentation, train_images.shape[-1]) if cfg.inputs == "images" else None
     if cfg.selection not in ("top1", "top1_loss"):
         raise TrainingError(f"unknown selection {cfg.selection!r}; expected top1 or top1_loss")
-    return TrainingRun(model, cfg, method, teachers, device, memory_format, optimizer, scheduler, steps_per_epoch, augment, identity)
+    return TrainingRun(model, cfg, method, teachers, device, memory_format, optimizer, steps_per_epoch, augment, identity)
 
 
 def resume(run: TrainingRun, state_path: Path, log: Callable[[str], None] = print) -> Progress:
@@ -429,7 +431,6 @@ def resume(run: TrainingRun, state_path: Path, log: Callable[[str], None] = prin
         )
     run.model.load_state_dict(state["model"])
     run.optimizer.load_state_dict(state["optimizer"])
-    run.scheduler.load_state_dict(state["scheduler"])
     for name, teacher_state in state.get("teachers", {}).items():
         run.teachers[name].load_state_dict(teacher_state)  # train-mode teachers: their drifted statistics
     log(f"resuming after epoch {state['epoch'] + 1} of {run.cfg.epochs} from {state_path}")
@@ -469,10 +470,11 @@ def train_epoch(
         with autocast(run.device, cfg.precision):
             logits, losses, *extra = run.method(model, x, y, context)
         loss = sum(losses.values())
-        run.optimizer.zero_grad(set_to_none=True)
+        run.optimizer.zero_grad()
         loss.backward()
         run.optimizer.step()
-        run.scheduler.step()
+        # the schedule's rate for the next step (as torch's LambdaLR sets it after each step)
+        run.optimizer.lr = cfg.lr * lr_factor(run.optimizer.steps, run.steps_per_epoch, cfg)
         n = len(idx)
         seen += n
         correct += int((logits.detach().argmax(1) == y).sum())
@@ -495,7 +497,6 @@ def save_checkpoints(run: TrainingRun, done: Progress, epoch: int, val: dict[str
         {
             "model": run.model.state_dict(),
             "optimizer": run.optimizer.state_dict(),
-            "scheduler": run.scheduler.state_dict(),
             "teachers": {name: m.state_dict() for name, m in run.teachers.items()} if run.cfg.teacher_mode == "train" else {},
             "epoch": epoch,
             "history": done.history,
@@ -551,7 +552,7 @@ def fit(
         val = evaluate(model, val_images, val_labels, cfg.eval_batch_size, run.device, cfg.precision, cfg.channels_last, cfg.inputs)
         row = {
             "epoch": epoch + 1,
-            "lr": run.optimizer.param_groups[0]["lr"],
+            "lr": run.optimizer.lr,
             **row,
             "val_loss": val["loss"],
             "val_top1": val["top1"],
