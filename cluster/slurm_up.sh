@@ -80,7 +80,7 @@ GRANT ALL ON slurm_acct_db.* TO 'slurm'@'localhost'; FLUSH PRIVILEGES;"
 
 # --- configuration ------------------------------------------------------------------------------
 MEM_MB=$(( $(awk '/MemTotal/ {print int($2 / 1024)}' /proc/meminfo) - 1024 ))
-CPUS=$(nproc)
+CPUS=$(env -u OMP_NUM_THREADS -u OMP_THREAD_LIMIT nproc)  # the CPUs this machine offers (nproc obeys OMP_* limits)
 for i in $(seq 0 $((GPUS - 1))); do
     [ -c "$DIR/dev/fakegpu$i" ] || mknod "$DIR/dev/fakegpu$i" c 1 3  # clones of /dev/null
 done

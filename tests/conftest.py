@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import os
 import shutil
-import socket
 from pathlib import Path
 
 import numpy as np
@@ -12,6 +11,17 @@ import pytest
 
 REPO = Path(__file__).resolve().parents[1]
 SHARED_DATA = REPO.parent / "shared" / "data"
+
+
+@pytest.fixture(scope="session", autouse=True)
+def one_thread_per_worker() -> None:
+    """Under pytest-xdist the workers share the cores: torch in each takes one thread. Set in-process, not
+    through OMP_NUM_THREADS, which every subprocess would inherit (GNU nproc reads it too: the SLURM
+    test cluster would then offer one CPU)."""
+    if os.environ.get("PYTEST_XDIST_WORKER"):
+        import torch
+
+        torch.set_num_threads(1)
 
 
 @pytest.fixture(scope="session")
@@ -48,23 +58,15 @@ def mnist() -> np.ndarray:
         return data["data"]
 
 
-def _slurm_controller_down() -> bool:
-    """SLURM's client tools are installed here, but no controller listens on this machine's port."""
-    if shutil.which("scontrol") is None:
-        return False
-    with socket.socket() as sock:
-        sock.settimeout(0.5)
-        return sock.connect_ex(("127.0.0.1", 6817)) != 0
-
-
 @pytest.fixture(scope="session", autouse=True)
 def no_slurm_probe(tmp_path_factory: pytest.TempPathFactory):
     """The SLURM executor plugin runs `scontrol show config` when snakemake starts, even for a local run;
-    with the client tools installed and no controller up (a machine whose SLURM tests have run before),
-    it waits 10 s for an answer, on every one of the suite's ~40 snakemake starts. Outside the SLURM
-    tests (which take this folder off PATH), an `scontrol` that fails at once stands first on PATH:
-    the plugin then skips the probe as it does with no SLURM at all. Yields that folder, or None."""
-    if not _slurm_controller_down():
+    with the client tools installed and no controller up (a machine whose SLURM tests have run, or run
+    now on another worker and stop their cluster), it waits 10 s for an answer, on every one of the
+    suite's ~40 snakemake starts. Outside the SLURM tests (which take this folder off PATH), an
+    `scontrol` that fails at once stands first on PATH wherever SLURM's client tools are installed: the
+    plugin then skips the probe as it does with no SLURM at all. Yields that folder, or None."""
+    if shutil.which("scontrol") is None:
         yield None
         return
     folder = tmp_path_factory.mktemp("no-slurm-probe")

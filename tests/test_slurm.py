@@ -19,7 +19,7 @@ import pytest
 import torch
 import yaml
 
-pytestmark = pytest.mark.slurm
+pytestmark = [pytest.mark.slurm, pytest.mark.xdist_group("slurm")]  # one worker starts and stops the cluster
 
 TARGETS = ["results/data/shapes/card/samples.png", "results/train/digits/full/tiny/weak/seed-0/best.pt"]
 RUN = "results/train/digits/full/tiny/weak/seed-0"

@@ -212,6 +212,10 @@ def test_a_clone_runs_its_own_library(repo, tmp_path):
     assert resolved["ganrep"]["main_alpha"] == 8000 and resolved["datasets"]["digits"]["val_fraction"] == 0.1
 
 
+# the tests of the smoke build run on one worker, the one that builds it (pytest-xdist's loadgroup)
+SMOKE = pytest.mark.xdist_group("smoke")
+
+
 @pytest.fixture(scope="module")
 def smoke_run(repo, tmp_path_factory):
     workdir = tmp_path_factory.mktemp("smoke")
@@ -219,6 +223,7 @@ def smoke_run(repo, tmp_path_factory):
     return workdir
 
 
+@SMOKE
 def test_smoke_config_builds_every_target(repo, smoke_run):
     config = yaml.safe_load((repo / "configs" / "smoke.yaml").read_text())
     for target in expected_targets(config):
@@ -291,6 +296,7 @@ def test_smoke_config_builds_every_target(repo, smoke_run):
     assert list(fits.columns[:8]) == ["generator", "dataset", "a", "b", "c", "r2_corr", "r2_det", "n_points"]
 
 
+@SMOKE
 def test_smoke_config_measures_every_lfkd_model(repo, smoke_run):
     lfkd = yaml.safe_load((repo / "configs" / "smoke.yaml").read_text())["lfkd"]
     students = pd.read_csv(smoke_run / "results/lfkd/digits/students.csv")
@@ -317,6 +323,7 @@ def test_smoke_config_measures_every_lfkd_model(repo, smoke_run):
     assert (smoke_run / "results/logs/lfkd/digits/measures.log").is_file()
 
 
+@SMOKE
 def test_smoke_config_builds_every_xkd_leaf_and_shows_the_leak(repo, smoke_run):
     """The xkd branch of the smoke config: the compact CLIP, embeddings by id, the vocabulary, every T_x arm,
     the students with T_x as their third teacher; the exact class name leaks the label (T_x top-1 100%)."""
@@ -357,6 +364,7 @@ def test_smoke_config_builds_every_xkd_leaf_and_shows_the_leak(repo, smoke_run):
         assert (smoke_run / "results/logs/xkd/shapes" / log).is_file(), log
 
 
+@SMOKE
 def test_smoke_config_builds_every_gmaug_leaf(repo, smoke_run):
     """The gmaug branch of the smoke config: SSIM-supSubCls per dataset, the original classifiers, both generators'
     candidates, the re-balanced training sets (originals kept, every image's source recorded, no class past
@@ -392,6 +400,7 @@ def test_smoke_config_builds_every_gmaug_leaf(repo, smoke_run):
         assert (smoke_run / "results/logs/gmaug/sib_lo" / log).is_file(), log
 
 
+@SMOKE
 def test_rerun_is_a_no_op_and_a_report_can_be_built(repo, smoke_run):
     proc = snakemake(repo, smoke_run, "--cores", "2", "--configfile", str(repo / "configs" / "smoke.yaml"))
     assert "Nothing to be done" in proc.stdout + proc.stderr
@@ -405,6 +414,7 @@ def test_rerun_is_a_no_op_and_a_report_can_be_built(repo, smoke_run):
     assert len({" ".join(c) for c in captions}) == 3
 
 
+@SMOKE
 def test_distilling_again_leaves_the_teachers_unchanged(repo, smoke_run):
     """A student run reads its teachers' best.pt and never writes them: their bytes are the same before and
     after (and as teachers.json recorded them), no teacher is retrained, and the student's metrics repeat."""
@@ -424,6 +434,7 @@ def test_distilling_again_leaves_the_teachers_unchanged(repo, smoke_run):
     assert (student / "metrics.csv").read_bytes() == metrics  # deterministic: the same config gives the same bytes
 
 
+@SMOKE
 def test_one_figure_builds_alone_and_identically(repo, smoke_run, tmp_path):
     target = "results/data/shapes/card/samples.png"
     # targets go before --configfile, which takes several values
@@ -459,6 +470,7 @@ def test_download_is_opt_in_and_feeds_materialisation(repo, tmp_path):
     assert "download_dataset" not in proc.stdout
 
 
+@SMOKE
 def test_external_generator_samples_enter_the_same_analysis(repo, smoke_run, tmp_path):
     """Samples made elsewhere (here: copies of training images) go through replication, FID and the tables."""
     from kdgen.data.sources import rgb_at
