@@ -3,7 +3,8 @@
     python benchmarks/training.py [--arch resnet20] [--images 2048] [--batch 128]
 
 - trainer images/s against a bare PyTorch loop on the same model and data (budget: overhead <= 5%);
-- images/s of each augmentation policy at 32 px (budget: >= 5x the trainer's resnet20 throughput);
+- images/s of each augmentation policy at 32 px (budget: >= 5x the trainer's resnet20 throughput), beside
+  torchvision's per-image pipeline of the same policy (how kdgen augmented before issue 22);
 - trainer images/s in bf16 autocast + channels-last against fp32.
 """
 
@@ -70,19 +71,52 @@ def main() -> None:
     bf16 = trainer_rate(args.arch, x, y, args.batch, args.epochs, precision="bf16", channels_last=True)
     print(f"trainer (bf16 + channels-last) {bf16:5.1f} img/s   {bf16 / ours:.2f}x fp32")
 
-    print("augmentation policies (batch of 512, 32 px, one thread each image):")
+    print("augmentation policies (batch of 512, 32 px): the batch at once, and torchvision per image")
     batch = x[:512]
     for name in POLICIES:
         aug = Augmentation(name, 32)
-        aug(batch, 0)  # warm-up: the first call of some operations is slow
-        times = []
-        for seed in (1, 2, 3):
-            start = time.perf_counter()
-            aug(batch, seed)
-            times.append(time.perf_counter() - start)
-        rate = len(batch) / sorted(times)[1]
-        print(f"  {name:<16} {rate:9.0f} img/s   {rate / ours:5.1f}x training (budget >= 5x: {'ok' if rate >= 5 * ours else 'UNDER'})")
+        rate = images_per_second(lambda seed: aug(batch, seed), len(batch))
+        reference = per_image_pipeline(name, 32)
+        old = images_per_second(lambda seed: per_image(reference, batch, seed), len(batch)) if reference else float("nan")
+        print(f"  {name:<16} {rate:9.0f} img/s   {rate / ours:5.1f}x training (budget >= 5x: {'ok' if rate >= 5 * ours else 'UNDER'})"
+              f"   per image {old:8.0f} img/s, batched {rate / old:5.1f}x")
 
+
+def images_per_second(augment, n: int) -> float:
+    augment(0)  # warm-up: the first call of some operations is slow
+    times = []
+    for seed in (1, 2, 3):
+        start = time.perf_counter()
+        augment(seed)
+        times.append(time.perf_counter() - start)
+    return n / sorted(times)[1]
+
+
+def per_image_pipeline(name: str, size: int):
+    """torchvision's per-image transform of a policy (None for none), as kdgen built it before issue 22."""
+    from torchvision.transforms import v2
+
+    crop, flip = v2.RandomResizedCrop(size, scale=(0.2, 1.0), antialias=True), v2.RandomHorizontalFlip()
+    side = max(1, round(size * 16 / 224))
+    steps = {
+        "base": [crop],
+        "weak": [crop, flip, v2.RandomRotation(15)],
+        "strong": [crop, flip, v2.RandomRotation(15), v2.AutoAugment(v2.AutoAugmentPolicy.CIFAR10),
+                   v2.RandomErasing(p=1.0, scale=((side / size) ** 2,) * 2, ratio=(1.0, 1.0), value=0)],
+        "randaugment-2-9": [crop, flip, v2.RandAugment(2, 9)],
+        "ladder-5": [crop, flip, v2.RandAugment(2, 15)],
+    }.get(name)
+    return v2.Compose(steps) if steps else None
+
+
+def per_image(transform, images: torch.Tensor, seed: int) -> torch.Tensor:
+    """Each image from its own seed (the CPU generator re-seeded per image), as kdgen did before issue 22."""
+    out = []
+    with torch.random.fork_rng(devices=[]):
+        for i, img in enumerate(images):
+            torch.default_generator.manual_seed(seed * 100_003 + i)
+            out.append(transform(img))
+    return torch.stack(out)
 
 if __name__ == "__main__":
     main()
