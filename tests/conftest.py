@@ -83,3 +83,9 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
     """Run the SLURM tests last: once their cluster is stopped, the SLURM plugin's import-time
     `scontrol show config` probes time out (~9 s) on every later snakemake start on that machine."""
     items.sort(key=lambda item: item.get_closest_marker("slurm") is not None)
+
+
+def pytest_xdist_auto_num_workers(config: pytest.Config) -> int:
+    """`--numprocesses=auto`: one worker per core and one more (at most 4): the SLURM tests and the smoke
+    build's tests each hold a worker and often wait (on SLURM, on snakemake's jobs) while the rest runs."""
+    return min((os.cpu_count() or 1) + 1, 4)

@@ -7,6 +7,7 @@ Snakemake loads profiles/default as the workflow profile on every run and applie
 import pytest
 import yaml
 from snakemake.cli import parse_args
+from snakemake.settings.types import MaxJobsPerTimespan
 
 
 def _profile(repo, name):
@@ -34,7 +35,14 @@ def test_parsed_slurm_invocation_has_the_slurm_profile_settings(repo, monkeypatc
         for key, value in resources.items():
             assert args.set_resources[rule][key].value == value, (rule, key)
     for key, value in default.items():  # the workflow profile still applies where slurm is silent
-        assert getattr(args, key.replace("-", "_")) == value, key
+        parsed = getattr(args, key.replace("-", "_"))
+        if key == "max-jobs-per-timespan":  # parsed into snakemake's own type
+            expected = MaxJobsPerTimespan.parse_choice(value)
+            assert (parsed.max_jobs, parsed.timespan) == (expected.max_jobs, expected.timespan), key
+        else:
+            assert parsed == value, key
+    # the polling that issue 22 stopped: no scheduling round once a second, local or on a cluster
+    assert args.max_jobs_per_timespan.timespan >= 60 and args.scheduler == "greedy"
 
 
 def test_local_invocation_uses_the_workflow_profile_only(repo, monkeypatch):
@@ -42,6 +50,7 @@ def test_local_invocation_uses_the_workflow_profile_only(repo, monkeypatch):
     _, args = parse_args(["-n"])
     assert args.executor in (None, "local") and args.latency_wait == 5  # snakemake's own default
     assert args.rerun_incomplete is True and not args.printshellcmds
+    assert args.max_jobs_per_timespan.timespan >= 60 and args.scheduler == "greedy"
 
 
 @pytest.mark.parametrize("key", ["latency-wait", "printshellcmds"])

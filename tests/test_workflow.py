@@ -434,8 +434,7 @@ def test_distilling_again_leaves_the_teachers_unchanged(repo, smoke_run):
     assert (student / "metrics.csv").read_bytes() == metrics  # deterministic: the same config gives the same bytes
 
 
-@SMOKE
-def test_one_figure_builds_alone_and_identically(repo, smoke_run, tmp_path):
+def test_one_figure_builds_alone_and_identically(repo, tmp_path):
     target = "results/data/shapes/card/samples.png"
     # targets go before --configfile, which takes several values
     proc = snakemake(repo, tmp_path, target, "--cores", "2", "--configfile", str(repo / "configs" / "smoke.yaml"))
@@ -445,14 +444,17 @@ def test_one_figure_builds_alone_and_identically(repo, smoke_run, tmp_path):
     # the card of the dataset is one job: the target's siblings come with it
     assert (tmp_path / "results/data/shapes/card/class_counts.png").is_file() and "localrule card:" in proc.stderr
     # same config and seed: byte-identical data, independent of the working folder
+    again = tmp_path / "again"
+    snakemake(repo, again, "results/data/shapes/splits.npz", "--cores", "2", "--configfile", str(repo / "configs" / "smoke.yaml"))
     for name in ("images.npz", "splits.npz"):
-        a = (smoke_run / "results/data/shapes" / name).read_bytes()
+        a = (again / "results/data/shapes" / name).read_bytes()
         b = (tmp_path / "results/data/shapes" / name).read_bytes()
         assert a == b, name
     # the report of this partial build: the documented command reports what exists and nothing else
     snakemake(repo, tmp_path, "built", "--configfile", str(repo / "configs" / "smoke.yaml"), "--report", "results/report.html")
     html = (tmp_path / "results/report.html").read_text(errors="replace")
-    assert "samples.png" in html and "class_counts.png" not in html
+    assert "samples.png" in html and "class_counts.png" in html  # the card of shapes, built
+    assert "learning_curve.png" not in html and "results/data/digits" not in html  # nothing that was not built
 
 
 def test_download_is_opt_in_and_feeds_materialisation(repo, tmp_path):
@@ -472,21 +474,22 @@ def test_download_is_opt_in_and_feeds_materialisation(repo, tmp_path):
     assert "download_dataset" not in proc.stdout
 
 
-@SMOKE
-def test_external_generator_samples_enter_the_same_analysis(repo, smoke_run, tmp_path):
+def test_external_generator_samples_enter_the_same_analysis(repo, tmp_path):
     """Samples made elsewhere (here: copies of training images) go through replication, FID and the tables."""
     from kdgen.data.sources import rgb_at
 
     config = yaml.safe_load((repo / "configs" / "smoke.yaml").read_text())
-    ds = load_dataset(smoke_run / "results/data/shapes/images.npz", smoke_run / "results/data/shapes/manifest.json")
+    work = tmp_path / "work"
+    subsets = [f"results/data/shapes/subsets/size-{size}.npy" for size in config["ganrep"]["sizes"]]
+    snakemake(repo, work, *subsets, "--cores", "2", "--configfile", str(repo / "configs" / "smoke.yaml"))
+    ds = load_dataset(work / "results/data/shapes/images.npz", work / "results/data/shapes/manifest.json")
     for size in config["ganrep"]["sizes"]:
-        subset = np.load(smoke_run / f"results/data/shapes/subsets/size-{size}.npy")
+        subset = np.load(work / f"results/data/shapes/subsets/size-{size}.npy")
         np.savez(tmp_path / f"shapes_{size}_0.npz", samples=rgb_at(ds.images[subset], config["ganrep"]["image_size"]))
     config["ganrep"]["generators"] = {"official": {"family": "external", "samples": str(tmp_path / "{dataset}_{size}_{seed}.npz")}}
     config["ganrep"]["fid_reference"] = "train_split"
     path = tmp_path / "external.yaml"
     path.write_text(yaml.safe_dump(config))
-    work = tmp_path / "work"
     snakemake(repo, work, "results/ganrep/tables/runs.csv", "--cores", "2", "--configfile", str(path))
     runs = pd.read_csv(work / "results/ganrep/tables/runs.csv")
     assert set(runs["generator"]) == {"official"} and (runs["rep_pct_alpha8000"] == 100.0).all()
