@@ -41,8 +41,9 @@ def test_parsed_slurm_invocation_has_the_slurm_profile_settings(repo, monkeypatc
             assert (parsed.max_jobs, parsed.timespan) == (expected.max_jobs, expected.timespan), key
         else:
             assert parsed == value, key
-    # the polling that issue 22 stopped: no scheduling round once a second, local or on a cluster
-    assert args.max_jobs_per_timespan.timespan >= 60 and args.scheduler == "greedy"
+    # the polling that issue 22 cut: a scheduling round every 3 s, not every second (and not every minute:
+    # snakemake waits out the last window before it exits), local or on a cluster
+    assert args.max_jobs_per_timespan.timespan == 3 and args.scheduler == "greedy"
 
 
 def test_local_invocation_uses_the_workflow_profile_only(repo, monkeypatch):
@@ -50,7 +51,7 @@ def test_local_invocation_uses_the_workflow_profile_only(repo, monkeypatch):
     _, args = parse_args(["-n"])
     assert args.executor in (None, "local") and args.latency_wait == 5  # snakemake's own default
     assert args.rerun_incomplete is True and not args.printshellcmds
-    assert args.max_jobs_per_timespan.timespan >= 60 and args.scheduler == "greedy"
+    assert args.max_jobs_per_timespan.timespan == 3 and args.scheduler == "greedy"
 
 
 @pytest.mark.parametrize("key", ["latency-wait", "printshellcmds"])
