@@ -8,7 +8,9 @@ all classifier runs, the teacher kinds, and every config problem. Torch-free.
 
 from __future__ import annotations
 
+import importlib
 from collections.abc import Mapping
+from types import ModuleType
 from typing import Any
 
 from kdgen.data.sources import check_real_sources
@@ -47,3 +49,15 @@ def config_problems(config: Mapping[str, Any]) -> list[str]:
     for study in STUDIES:
         problems += study.problems(config)
     return problems
+
+
+# The studies' claims on the scorecard (``kdgen.<study>.claims``: CLAIMS and findings()), in the order the
+# scorecard lists them; imported only when scored (they need pandas and scipy, planning does not).
+CLAIM_STUDIES: tuple[str, ...] = ("ganrep", "lfkd", "xkd", "gmaug")
+
+
+def study_claims(study: str) -> ModuleType:
+    """The claims module of ``study``."""
+    if study not in CLAIM_STUDIES:
+        raise ValueError(f"no claims for study {study!r}; studies with claims: {list(CLAIM_STUDIES)}")
+    return importlib.import_module(f"kdgen.{study}.claims")

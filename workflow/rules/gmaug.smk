@@ -160,7 +160,8 @@ rule gmaug_original:
 
 
 rule gmaug_table:
-    """A gmaug table: gain (per dataset, generator, arm: accuracies under both protocols, gain, counts,
+    """A gmaug table: runs (one row per classifier run: accuracies under both protocols and, re-balanced,
+    the gain over the original of its seed), gain (per dataset, generator, arm: accuracies under both protocols, gain, counts,
     acceptance; mean and std over seeds), ssim (per super-class, both protocols) or fit (gain = A exp(-k x)
     per generator and protocol, both R^2, the published form)."""
     input:
@@ -182,7 +183,7 @@ rule gmaug_table:
     conda:
         "../../envs/kdgen.yaml"
     params:
-        runs=lambda w: gmaug_table_records(w) if w.table == "gain" else [],
+        runs=gmaug_table_records,
         datasets=list(config["gmaug"]["datasets"]),
         last_epochs=config["gmaug"]["last_epochs"],
     script:

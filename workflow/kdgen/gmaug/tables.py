@@ -51,16 +51,23 @@ def run_frame(runs: Sequence[Mapping[str, Any]], metrics: Sequence[str], tests: 
     return pd.DataFrame(rows)
 
 
-def gain_table(frame: pd.DataFrame, ssim: Mapping[str, Mapping[str, float]]) -> pd.DataFrame:
-    """Per dataset, generator and arm: SSIM-supSubCls (both protocols), the original's and the re-balanced
-    classifier's accuracies and the gain under both accuracy protocols, counts and acceptance; mean and
-    std over seeds."""
+def seed_gains(frame: pd.DataFrame) -> pd.DataFrame:
+    """The re-balanced runs of :func:`run_frame`, each with the accuracy of the original classifier of its
+    dataset and seed (``orig_<protocol>``) and its relative gain over it in % (``gain_<protocol>``)."""
     orig = frame[frame["arm"] == "original"].set_index(["dataset", "seed"])
     aug = frame[frame["arm"] != "original"].copy()
     for p in PROTOCOLS:
         base = orig.loc[list(zip(aug["dataset"], aug["seed"])), f"acc_{p}"].to_numpy()
         aug[f"orig_{p}"] = base
         aug[f"gain_{p}"] = (aug[f"acc_{p}"].to_numpy() - base) / base * 100.0
+    return aug
+
+
+def gain_table(frame: pd.DataFrame, ssim: Mapping[str, Mapping[str, float]]) -> pd.DataFrame:
+    """Per dataset, generator and arm: SSIM-supSubCls (both protocols), the original's and the re-balanced
+    classifier's accuracies and the gain under both accuracy protocols, counts and acceptance; mean and
+    std over seeds."""
+    aug = seed_gains(frame)
     columns = [c for p in PROTOCOLS for c in (f"orig_{p}", f"acc_{p}", f"gain_{p}")]
     columns += ["real", "generated", "acceptance", "short_classes"]
     table = mean_std(aug, ["dataset", "generator", "arm"], columns)

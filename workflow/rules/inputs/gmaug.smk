@@ -8,7 +8,7 @@ GMAUG_GEN = "results/gmaug/{dataset}/generators/{gmaug_generator}/seed-{generato
 GMAUG_CLS = "results/gmaug/{dataset}/classifiers/{gmaug_generator}/{gmaug_arm}/seed-{seed}"
 GMAUG_ORIG = "results/gmaug/{dataset}/classifiers/original/seed-{seed}"
 GMAUG_PAPER = reference("gmaug_paper.csv")
-GMAUG_TABLES = ["gain", "ssim", "fit"]
+GMAUG_TABLES = ["runs", "gain", "ssim", "fit"]
 GMAUG_DATASET_FIGURES = ["samples", "learning_curves", "class_counts"]
 
 
@@ -73,8 +73,8 @@ def gmaug_runs(dataset):
 
 
 def gmaug_table_inputs(wildcards):
-    """gain: every run's metrics, test evaluation and class counts, and every dataset's SSIM; ssim: the SSIM
-    files; fit: the gain table."""
+    """runs and gain: every run's metrics, test evaluation and class counts, and every dataset's SSIM; ssim:
+    the SSIM files; fit: the gain table."""
     ssim = [f"{GMAUG}/{d}/ssim.csv" for d in config["gmaug"]["datasets"]]
     if wildcards.table == "ssim":
         return {"ssim": ssim}
@@ -105,7 +105,10 @@ def gmaug_external_samples(wildcards):
 
 
 def gmaug_table_records(wildcards):
-    """The dataset, generator, arm and seed of each run, in the order of the table's inputs."""
+    """The dataset, generator, arm and seed of each run, in the order of the table's inputs (the runs and
+    gain tables; none for the others)."""
+    if wildcards.table not in ("runs", "gain"):
+        return []
     return [
         {"dataset": d, **{k: r[k] for k in ("generator", "arm", "seed")}}
         for d in config["gmaug"]["datasets"]

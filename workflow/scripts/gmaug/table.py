@@ -1,5 +1,6 @@
-"""One gmaug table: gain (every re-balanced classifier against the original one of its seed), ssim (every
-super-class under both protocols) or fit (gain on SSIM-supSubCls); CSV and Markdown."""
+"""One gmaug table: runs (each classifier run; the re-balanced ones with their gain over the original of
+their seed), gain (per dataset, generator and arm, over seeds), ssim (every super-class under both
+protocols) or fit (gain on SSIM-supSubCls); CSV and Markdown."""
 
 import pandas as pd
 
@@ -9,14 +10,18 @@ from kdgen.runtime import atomic_write_text, logged
 
 with logged(snakemake.log[0]) as log:
     inp, p, name = snakemake.input, snakemake.params, snakemake.wildcards.table
-    if name in ("gain", "ssim"):
+    if name in ("runs", "gain", "ssim"):
         ssim = {d: pd.read_csv(f) for d, f in zip(p.datasets, inp.ssim)}
+    if name in ("runs", "gain"):
+        rebalanced = [i for i, r in enumerate(p.runs) if r["arm"] != "original"]
+        frame = tables.run_frame(p.runs, inp.metrics, inp.test, dict(zip(rebalanced, inp.classes)), p.last_epochs)
     if name == "ssim":
         table = tables.ssim_table(ssim)
         write_table(table, snakemake.output.csv, snakemake.output.md)
+    elif name == "runs":
+        table = pd.concat([frame[frame["arm"] == "original"], tables.seed_gains(frame)], ignore_index=True).round(6)
+        write_table(table, snakemake.output.csv, snakemake.output.md)
     elif name == "gain":
-        rebalanced = [i for i, r in enumerate(p.runs) if r["arm"] != "original"]
-        frame = tables.run_frame(p.runs, inp.metrics, inp.test, dict(zip(rebalanced, inp.classes)), p.last_epochs)
         table = tables.gain_table(frame, {d: tables.ssim_summary(f) for d, f in ssim.items()})
         atomic_write_text(snakemake.output.csv, table.to_csv(index=False))
         keys = ["dataset", "ssim_paper", "ssim_config", "generator", "arm", "n"]
