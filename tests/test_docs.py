@@ -144,3 +144,19 @@ def test_config_reference_imports_no_torch(repo):
         timeout=60,
     )
     assert proc.returncode == 0, proc.stderr
+
+
+def test_the_quoted_verdicts_are_generated_from_the_kept_scorecard(repo, tmp_path):
+    """README.md and the study pages quote docs/scorecard-default.csv through markers; a hand edit of a
+    quoted verdict, or a new kept scorecard without the rewrite, is stale."""
+    from kdgen import scorecard_docs
+
+    table = scorecard_docs.read(scorecard_docs.KEPT)
+    assert scorecard_docs.stale(table) == [], f"run: {scorecard_docs.COMMAND} {scorecard_docs.KEPT.relative_to(repo)}"
+    readme = (repo / "README.md").read_text()
+    for study in ("ganrep", "gmaug", "lfkd", "xkd"):
+        assert f"<!-- scorecard:{study} -->" in readme
+    assert readme.count("<!-- scorecard:table -->") == 1
+    edited = readme.replace("R1 **holds**", "R1 **fails**").replace("R1 **inconclusive**", "R1 **holds**")
+    assert edited != readme and scorecard_docs.fill(edited, table) == readme
+    assert set(table["claim"]) == {"R1", "R2", "R3", "R4", "L1", "L2", "L3", "L4", "X1", "X2", "X3", "X4", "G1", "G2"}

@@ -121,13 +121,14 @@ def expected_targets(config: dict) -> list[str]:
         targets += [f"results/reference/xkd_paper_fit.{ext}" for ext in ("csv", "md")]
     gmaug = config.get("gmaug", {})
     if gmaug.get("datasets"):
-        targets += [f"results/gmaug/tables/{t}.{ext}" for t in ("gain", "ssim", "fit") for ext in ("csv", "md")]
+        targets += [f"results/gmaug/tables/{t}.{ext}" for t in ("runs", "gain", "ssim", "fit") for ext in ("csv", "md")]
         targets += [f"results/gmaug/figures/gain_vs_ssim.{ext}" for ext in ("png", "pdf")]
         for ds in gmaug["datasets"]:
             targets += [f"results/gmaug/figures/{f}_{ds}.{ext}" for f in ("samples", "learning_curves", "class_counts") for ext in ("png", "pdf")]
         targets += [f"results/reference/gmaug_paper_fit.{ext}" for ext in ("csv", "md", "png", "pdf")]
     if config.get("classifiers") or student_run_dirs(config):
         targets += ["results/train/tables/classifiers.csv", "results/train/tables/classifiers.md"]
+    targets += [f"results/scorecard.{ext}" for ext in ("csv", "md", "png", "pdf")]
     return targets
 
 
@@ -297,6 +298,22 @@ def test_smoke_config_builds_every_target(repo, smoke_run):
 
 
 @SMOKE
+def test_smoke_scorecard_has_a_row_for_every_claim(repo, smoke_run):
+    """The smoke run scores all 14 claims (gmaug's per generator); every inconclusive row says why (its n
+    or its interval); the report lists the scorecard first."""
+    card = pd.read_csv(smoke_run / "results/scorecard.csv", keep_default_na=False, na_values=[""])
+    ids = ["R1", "R2", "R3", "R4", "L1", "L2", "L3", "L4", "X1", "X2", "X3", "X4", "G1", "G2"]
+    assert list(dict.fromkeys(card["claim"])) == ids
+    smoke = yaml.safe_load((repo / "configs" / "smoke.yaml").read_text())
+    assert sorted(card.loc[card["claim"] == "G1", "variant"]) == sorted(smoke["gmaug"]["generators"])
+    assert (card["scale"] == "smoke").all() and card["verdict"].isin(["holds", "fails", "inconclusive"]).all()
+    for row in card[card["verdict"] == "inconclusive"].itertuples():
+        assert "at least" in row.why or "spans 0" in row.why or "contains" in row.why or "no " in row.why, row
+    md = (smoke_run / "results/scorecard.md").read_text()
+    assert md.startswith("# Reproduction scorecard (smoke)") and all(f"| {c} |" in md for c in ids)
+
+
+@SMOKE
 def test_smoke_config_measures_every_lfkd_model(repo, smoke_run):
     lfkd = yaml.safe_load((repo / "configs" / "smoke.yaml").read_text())["lfkd"]
     students = pd.read_csv(smoke_run / "results/lfkd/digits/students.csv")
@@ -408,8 +425,9 @@ def test_rerun_is_a_no_op_and_a_report_can_be_built(repo, smoke_run):
     html = (smoke_run / "results/report.html").read_text(errors="replace")
     assert "samples.png" in html and "class_counts.png" in html
     # every leaf table, the resolved config, and one caption per ganrep figure
-    for item in ("classifiers.csv", "model_zoo.csv", "split_counts.csv", "runs.csv", "fits.csv", "one_shot.csv", "minimal_size.csv", "resolved.yaml"):
+    for item in ("classifiers.csv", "model_zoo.csv", "split_counts.csv", "runs.csv", "fits.csv", "one_shot.csv", "minimal_size.csv", "resolved.yaml", "scorecard.csv", "scorecard.png"):
         assert item in html, item
+    assert "1. Scorecard" in html  # the category the report's menu sorts first
     captions = [(repo / "workflow/report/ganrep" / f"{f}.rst").read_text().split()[:4] for f in ("replication_vs_size", "nearest_neighbours", "fid_vs_size")]
     assert len({" ".join(c) for c in captions}) == 3
 

@@ -26,7 +26,7 @@ import numpy as np
 import pandas as pd
 from scipy.stats import spearmanr
 
-from kdgen.scorecard import Cells, Claim, Finding, Settings, as_cells, bootstrap, resample_cells, sign_verdict, threshold_verdict
+from kdgen.scorecard import Cells, Claim, Finding, Settings, as_cells, bootstrap, mean_interval, resample_cells, sign_verdict, threshold_verdict
 
 STUDY = "ganrep"
 R4_THRESHOLD = 0.5
@@ -127,6 +127,6 @@ def findings(frames: Mapping[str, pd.DataFrame], params: Mapping[str, Any], sett
     c = _BY_ID["R4"]
     r2 = shots["r2_det"].to_numpy(float) if "r2_det" in shots else np.array([])
     r2 = r2[np.isfinite(r2)]
-    iv = bootstrap(list(r2), lambda v: float(np.mean(v)), settings, settings.rng("R4"))
+    iv = mean_interval(r2, settings)
     out.append(Finding(c, *threshold_verdict(iv, R4_THRESHOLD, above=True, unit="held-out curves"), iv, reference=R4_THRESHOLD))
     return out

@@ -24,7 +24,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from kdgen.scorecard import Claim, Finding, Interval, Settings, bootstrap_mean, combine, percentile_interval, resample_within, sign_verdict
+from kdgen.scorecard import Claim, Finding, Interval, Settings, mean_interval, combine, percentile_interval, resample_within, sign_verdict
 
 STUDY = "lfkd"
 PAIR_UNIT = "student pairs (dataset x seed)"
@@ -56,7 +56,7 @@ def paired_students(students: pd.DataFrame) -> pd.DataFrame:
     keys = ["dataset", "s", "seed"]
     weak = kd[kd["t1"] == "w"].set_index(keys)
     strong = kd[kd["t1"] == "s"].set_index(keys)
-    return weak.join(strong, how="inner", lsuffix="_weak", rsuffix="_strong").reset_index()
+    return weak.add_suffix("_weak").join(strong.add_suffix("_strong"), how="inner").reset_index()
 
 
 def _difference(pairs: pd.DataFrame, measure: str) -> np.ndarray:
@@ -91,12 +91,12 @@ def findings(frames: Mapping[str, pd.DataFrame], params: Mapping[str, Any], sett
 
     paired = paired_students(students)
     for cid, measure, sign in (("L2", "overfit_aug", -1), ("L3", "fidelity", -1)):
-        iv = bootstrap_mean(_difference(paired, measure) if len(paired) else [], settings, settings.rng(cid))
+        iv = mean_interval(_difference(paired, measure) if len(paired) else [], settings)
         out.append(Finding(_BY_ID[cid], *sign_verdict(iv, sign, "student pairs"), iv))
 
     c = _BY_ID["L4"]
-    mi = bootstrap_mean(_difference(paired, "mi") if len(paired) else [], settings, settings.rng("L4", "mi"))
-    top1 = bootstrap_mean(_difference(paired, "test_top1") if len(paired) else [], settings, settings.rng("L4", "top1"))
+    mi = mean_interval(_difference(paired, "mi") if len(paired) else [], settings)
+    top1 = mean_interval(_difference(paired, "test_top1") if len(paired) else [], settings)
     verdict, why = combine([("MI", sign_verdict(mi, -1, "student pairs")), ("test top-1", sign_verdict(top1, +1, "student pairs"))])
     out.append(Finding(c, verdict, why, mi, extra={"top1_difference": top1.estimate}))
     return out

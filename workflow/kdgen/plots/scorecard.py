@@ -26,7 +26,7 @@ def scorecard_figure(table: pd.DataFrame) -> Figure:
     """The scorecard table (:func:`kdgen.scorecard.scorecard_table`) drawn row by row."""
     rows = list(table.itertuples(index=False))
     with plt.rc_context(STYLE):
-        fig, axes = plt.subplots(len(rows), 1, figsize=(7.5, 0.55 * len(rows) + 0.9), layout="constrained", squeeze=False)
+        fig, axes = plt.subplots(len(rows), 1, figsize=(7.5, 0.8 * len(rows) + 0.9), layout="constrained", squeeze=False)
         for ax, r in zip(axes[:, 0], rows):
             colour = COLOURS.get(r.verdict, "black")
             values = [v for v in (r.estimate, r.low, r.high, r.reference, r.published) if _finite(v)]
@@ -47,6 +47,7 @@ def scorecard_figure(table: pd.DataFrame) -> Figure:
             n = f"n={r.n}" if int(r.n) else "no interval"
             ax.text(1.01, 0.5, f"{r.verdict} ({n})", transform=ax.transAxes, va="center", fontsize=8, color=colour)
             ax.tick_params(axis="x", labelsize=7)
+            ax.set_title(str(r.statistic), fontsize=7, loc="left", pad=2)
         handles = [Line2D([], [], color=c, lw=4, label=v) for v, c in COLOURS.items()]
         handles.append(Line2D([], [], marker="D", color="black", ls="", label="published"))
         fig.legend(handles=handles, loc="outside upper center", ncols=len(handles), fontsize=8)

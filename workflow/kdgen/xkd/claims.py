@@ -20,7 +20,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from kdgen.scorecard import Claim, Finding, Settings, bootstrap_mean, combine, sign_verdict, threshold_verdict
+from kdgen.scorecard import Claim, Finding, Settings, mean_interval, combine, sign_verdict, threshold_verdict
 
 STUDY = "xkd"
 LEAK_TOP1, LEAK_ENTROPY = 99.0, 0.05
@@ -77,8 +77,8 @@ def findings(frames: Mapping[str, pd.DataFrame], params: Mapping[str, Any], sett
 
     c = _BY_ID["X1"]
     exact = teachers[teachers["arm"] == "exact"]
-    top1 = bootstrap_mean(exact["test_top1"], settings, settings.rng("X1", "top1"))
-    entropy = bootstrap_mean(exact["entropy_nats"], settings, settings.rng("X1", "entropy"))
+    top1 = mean_interval(exact["test_top1"], settings)
+    entropy = mean_interval(exact["entropy_nats"], settings)
     verdict, why = combine([
         ("top-1", threshold_verdict(top1, LEAK_TOP1, above=True, unit="T_x seeds")),
         ("entropy", threshold_verdict(entropy, LEAK_ENTROPY, above=False, unit="T_x seeds")),
@@ -86,7 +86,7 @@ def findings(frames: Mapping[str, pd.DataFrame], params: Mapping[str, Any], sett
     out.append(Finding(c, verdict, why, top1, published=published["X1"], reference=LEAK_TOP1, extra={"entropy_nats": entropy.estimate}))
 
     c = _BY_ID["X2"]
-    iv = bootstrap_mean(paired(students, "student", "Tm_Tx_relaxed", "Tm", "test_top1"), settings, settings.rng("X2"))
+    iv = mean_interval(paired(students, "student", "Tm_Tx_relaxed", "Tm", "test_top1"), settings)
     out.append(Finding(c, *sign_verdict(iv, +1, "seeds"), iv, published=published["X2"]))
 
     c = _BY_ID["X3"]
@@ -94,7 +94,7 @@ def findings(frames: Mapping[str, pd.DataFrame], params: Mapping[str, Any], sett
     parts, first = [], None
     for arm in arms:
         diff = paired(students, "student", f"Tm_Tx_{arm}", "Tm_Tx_relaxed", "test_top1")
-        iv = bootstrap_mean(diff, settings, settings.rng("X3", arm))
+        iv = mean_interval(diff, settings)
         first = first or iv
         parts.append((arm, sign_verdict(iv, -1, "seeds")))
     if parts:
@@ -104,8 +104,8 @@ def findings(frames: Mapping[str, pd.DataFrame], params: Mapping[str, Any], sett
     out.append(Finding(c, verdict, why, first, published=published["X3"]))
 
     c = _BY_ID["X4"]
-    share = bootstrap_mean(paired(teachers, "arm", "relaxed", "exact", "image_share"), settings, settings.rng("X4", "image"))
-    text = bootstrap_mean(1.0 - teachers[teachers["arm"] == "relaxed"]["image_share"].to_numpy(float), settings, settings.rng("X4", "text"))
+    share = mean_interval(paired(teachers, "arm", "relaxed", "exact", "image_share"), settings)
+    text = mean_interval(1.0 - teachers[teachers["arm"] == "relaxed"]["image_share"].to_numpy(float), settings)
     verdict, why = combine([("image share", sign_verdict(share, +1, "seeds")), ("text share", sign_verdict(text, +1, "seeds"))])
     out.append(Finding(c, verdict, why, share, extra={"text_share": text.estimate if math.isfinite(text.estimate) else math.nan}))
     return out
