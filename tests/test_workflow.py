@@ -475,6 +475,21 @@ def test_one_figure_builds_alone_and_identically(repo, tmp_path):
     assert "learning_curve.png" not in html and "results/data/digits" not in html  # nothing that was not built
 
 
+def test_the_scorecard_of_a_partial_build_scores_what_exists(repo, tmp_path):
+    """With scorecard.studies: built the scorecard needs no study: in an empty folder every claim is a
+    row marked not built, saying why; nothing else is built."""
+    config = yaml.safe_load((repo / "configs" / "smoke.yaml").read_text())
+    config["scorecard"]["studies"] = "built"
+    path = tmp_path / "built.yaml"
+    path.write_text(yaml.safe_dump(config))
+    snakemake(repo, tmp_path, "scorecard", "--cores", "2", "--configfile", str(path))
+    card = pd.read_csv(tmp_path / "results/scorecard.csv", keep_default_na=False, na_values=[""])
+    assert list(dict.fromkeys(card["claim"])) == ["R1", "R2", "R3", "R4", "L1", "L2", "L3", "L4", "X1", "X2", "X3", "X4", "G1", "G2"]
+    assert (card["verdict"] == "not built").all() and card["why"].str.contains("tables do not exist yet").all()
+    assert not (tmp_path / "results/data").exists()
+    assert (tmp_path / "results/scorecard.png").stat().st_size > 10_000
+
+
 def test_download_is_opt_in_and_feeds_materialisation(repo, tmp_path):
     config = yaml.safe_load((repo / "configs" / "smoke.yaml").read_text())
     config["datasets"] = {"c10": {"source": "cifar10", "options": {"download": True}}}

@@ -39,7 +39,10 @@ def scorecard_study_files():
             "paper_fits": "results/reference/ganrep_paper_fit.csv",
         }
     if config["lfkd"]["datasets"]:
-        files["lfkd"] = {"students": lfkd_measure_files("students.csv"), "pairs": lfkd_measure_files("teacher_pairs.csv")}
+        files["lfkd"] = {
+            "students": lfkd_measure_files("students.csv"),
+            "pairs": lfkd_measure_files("teacher_pairs.csv"),
+        }
     if config["xkd"]["datasets"]:
         files["xkd"] = {
             "teachers": xkd_files("teachers.csv"),
