@@ -29,7 +29,7 @@ from __future__ import annotations
 
 import math
 from collections.abc import Callable, Iterable, Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
@@ -91,7 +91,6 @@ class Finding:
     variant: str = ""
     published: float = math.nan
     reference: float = 0.0  # the line the rule compares with: 0 for an effect, the threshold
-    extra: dict[str, Any] = field(default_factory=dict)
 
     def row(self, settings: Settings, scale: str) -> dict[str, Any]:
         iv = self.interval

@@ -114,10 +114,12 @@ def findings(frames: Mapping[str, pd.DataFrame], params: Mapping[str, Any], sett
     out.append(Finding(c, verdict, why, iv, published=published["R1"]))
 
     c = _BY_ID["R2"]
+    excluded = int((fits["excluded"].fillna("") != "").sum())
+    left_out = f"; {excluded} degenerate curve(s) left out (see fits.csv, excluded)" if excluded else ""
     pooled = fits[fits["excluded"].fillna("") == ""]["a"].to_numpy(float)
     iv = bootstrap(list(pooled), lambda a: float(np.std(a, ddof=1)) if len(a) > 1 else math.nan, settings, settings.rng("R2"))
     verdict, why = threshold_verdict(iv, published["R2"], above=False, unit="curves")
-    why += f"; a = {np.mean(pooled):.4f} on average" if len(pooled) else ""
+    why += (f"; a = {np.mean(pooled):.4f} on average" if len(pooled) else "") + left_out
     out.append(Finding(c, verdict, why, iv, published=published["R2"], reference=published["R2"]))
 
     c = _BY_ID["R3"]
@@ -128,5 +130,6 @@ def findings(frames: Mapping[str, pd.DataFrame], params: Mapping[str, Any], sett
     r2 = shots["r2_det"].to_numpy(float) if "r2_det" in shots else np.array([])
     r2 = r2[np.isfinite(r2)]
     iv = mean_interval(r2, settings)
-    out.append(Finding(c, *threshold_verdict(iv, R4_THRESHOLD, above=True, unit="held-out curves"), iv, reference=R4_THRESHOLD))
+    verdict, why = threshold_verdict(iv, R4_THRESHOLD, above=True, unit="held-out curves")
+    out.append(Finding(c, verdict, why + left_out, iv, reference=R4_THRESHOLD))
     return out

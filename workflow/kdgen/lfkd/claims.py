@@ -98,5 +98,5 @@ def findings(frames: Mapping[str, pd.DataFrame], params: Mapping[str, Any], sett
     mi = mean_interval(_difference(paired, "mi") if len(paired) else [], settings)
     top1 = mean_interval(_difference(paired, "test_top1") if len(paired) else [], settings)
     verdict, why = combine([("MI", sign_verdict(mi, -1, "student pairs")), ("test top-1", sign_verdict(top1, +1, "student pairs"))])
-    out.append(Finding(c, verdict, why, mi, extra={"top1_difference": top1.estimate}))
+    out.append(Finding(c, verdict, why, mi))
     return out

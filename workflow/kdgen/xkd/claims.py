@@ -83,7 +83,7 @@ def findings(frames: Mapping[str, pd.DataFrame], params: Mapping[str, Any], sett
         ("top-1", threshold_verdict(top1, LEAK_TOP1, above=True, unit="T_x seeds")),
         ("entropy", threshold_verdict(entropy, LEAK_ENTROPY, above=False, unit="T_x seeds")),
     ])  # fmt: skip
-    out.append(Finding(c, verdict, why, top1, published=published["X1"], reference=LEAK_TOP1, extra={"entropy_nats": entropy.estimate}))
+    out.append(Finding(c, verdict, why, top1, published=published["X1"], reference=LEAK_TOP1))
 
     c = _BY_ID["X2"]
     iv = mean_interval(paired(students, "student", "Tm_Tx_relaxed", "Tm", "test_top1"), settings)
@@ -107,5 +107,5 @@ def findings(frames: Mapping[str, pd.DataFrame], params: Mapping[str, Any], sett
     share = mean_interval(paired(teachers, "arm", "relaxed", "exact", "image_share"), settings)
     text = mean_interval(1.0 - teachers[teachers["arm"] == "relaxed"]["image_share"].to_numpy(float), settings)
     verdict, why = combine([("image share", sign_verdict(share, +1, "seeds")), ("text share", sign_verdict(text, +1, "seeds"))])
-    out.append(Finding(c, verdict, why, share, extra={"text_share": text.estimate if math.isfinite(text.estimate) else math.nan}))
+    out.append(Finding(c, verdict, why, share))
     return out
