@@ -10,15 +10,104 @@ import os
 import sys
 import traceback
 from collections.abc import Iterator, Sequence
+from typing import Any
 from pathlib import Path
 
 
-@contextlib.contextmanager
-def logged(log_path: str | os.PathLike[str]) -> Iterator[logging.Logger]:
-    """Send stdout, stderr (progress bars included) and a logger to ``log_path`` for the block.
+class InputError(RuntimeError):
+    """What a job was given is wrong (a damaged file, an unusable input folder): the message is one line
+    that names the file and says how to fix it, shown instead of a traceback."""
 
-    An exception is written to the log with its traceback and raised again, so Snakemake marks the
-    job failed and points at the log.
+
+class DamagedFileError(InputError):
+    """A file the workflow wrote earlier cannot be read back (truncated, overwritten, emptied)."""
+
+
+REBUILD = "delete it (rm {path}) and run snakemake again: the rule that makes it rebuilds it"
+
+
+def damaged(path: str | os.PathLike[str], why: str, fix: str = REBUILD) -> DamagedFileError:
+    return DamagedFileError(f"{path}: damaged ({why}); {fix.format(path=path)}")
+
+
+def load_torch_file(path: str | os.PathLike[str], fix: str = REBUILD) -> Any:
+    """``torch.load(path, weights_only=True)`` on the CPU; a file that cannot be read raises
+    :class:`DamagedFileError` naming it and ``fix``."""
+    import pickle
+
+    import torch
+
+    why = file_problem(path)
+    if why:
+        raise damaged(path, why, fix)
+    try:
+        return torch.load(path, map_location="cpu", weights_only=True)
+    except (RuntimeError, EOFError, pickle.UnpicklingError, OSError, ValueError) as err:
+        raise damaged(path, f"{type(err).__name__}: {str(err).splitlines()[0] if str(err) else ''}", fix) from None
+
+
+def _npy_problem(path: Path) -> str:
+    import numpy as np
+
+    with path.open("rb") as fh:
+        try:
+            version = np.lib.format.read_magic(fh)
+            shape, fortran, dtype = np.lib.format._read_array_header(fh, version)
+        except ValueError as err:
+            return f"not a NumPy array file: {err}"
+        need = fh.tell() + int(np.prod(shape, dtype=np.int64)) * dtype.itemsize
+    size = path.stat().st_size
+    return f"{size} bytes where its header promises {need}" if size < need else ""
+
+
+def file_problem(path: str | os.PathLike[str]) -> str:
+    """Why a file the workflow wrote cannot be what its suffix says (empty when it looks whole): a
+    ``.npz``/``.pt``/``.pth`` that is no zip archive (its directory sits at the end: a truncated one has
+    none), an ``.npy`` shorter than its header promises, a ``.json`` that does not parse, an empty file.
+    Cheap: it reads a zip's directory and an array's header, not their data."""
+    import json
+    import zipfile
+
+    path = Path(path)
+    if not path.is_file():
+        return ""
+    if path.stat().st_size == 0:
+        return "an empty file"
+    suffix = path.suffix.lower()
+    try:
+        if suffix in (".npz", ".pt", ".pth"):
+            with zipfile.ZipFile(path) as archive:
+                if not archive.namelist():
+                    return "a zip archive with nothing in it"
+        elif suffix == ".npy":
+            return _npy_problem(path)
+        elif suffix == ".json":
+            json.loads(path.read_text())
+    except zipfile.BadZipFile as err:
+        return f"not a readable zip archive: {err}"
+    except (json.JSONDecodeError, UnicodeDecodeError) as err:
+        return f"not valid JSON: {err}"
+    return ""
+
+
+def check_inputs(inputs: Sequence[str] | Any) -> None:
+    """Raise :class:`DamagedFileError` for the first input file that :func:`file_problem` rejects."""
+    for item in inputs:
+        for path in as_list(item) if not isinstance(item, (str, os.PathLike)) else [item]:
+            why = file_problem(path)
+            if why:
+                raise damaged(path, why)
+
+
+@contextlib.contextmanager
+def logged(log_path: str | os.PathLike[str], inputs: Sequence[str] | Any = ()) -> Iterator[logging.Logger]:
+    """Send stdout, stderr (progress bars included) and a logger to ``log_path`` for the block, after
+    checking that every file of ``inputs`` (a job's ``snakemake.input``) is readable (:func:`check_inputs`).
+
+    An :class:`InputError` or a config error (a ``ValueError`` subclass named ``ConfigError``) is one line,
+    ``error: <what, which file, how to fix>``, on the job's stderr and in the log (with its traceback), and
+    the job exits 1. Any other exception is written to the log with its traceback and raised again, so
+    Snakemake marks the job failed and points at the log.
     """
     path = Path(log_path)
     path.parent.mkdir(parents=True, exist_ok=True)
@@ -31,9 +120,14 @@ def logged(log_path: str | os.PathLike[str]) -> Iterator[logging.Logger]:
         old_out, old_err = sys.stdout, sys.stderr
         sys.stdout = sys.stderr = fh
         try:
+            check_inputs(inputs)
             yield logger
-        except BaseException:
+        except BaseException as err:
             fh.write(traceback.format_exc())
+            if isinstance(err, InputError) or type(err).__name__ == "ConfigError":
+                line = str(err).strip()
+                print(line if line.startswith(("config error", "error")) else f"error: {line}", file=old_err)
+                raise SystemExit(1) from None
             raise
         finally:
             sys.stdout, sys.stderr = old_out, old_err

@@ -18,6 +18,7 @@ import numpy as np
 
 from kdgen.data.store import ClassInfo, ImageDataset
 from kdgen.data.subsets import stratified_holdout
+from kdgen.runtime import InputError
 
 IMAGE_SUFFIXES = (".png", ".jpg", ".jpeg", ".bmp", ".webp", ".ppm", ".tif", ".tiff")
 
@@ -60,7 +61,7 @@ HOW_TO_GET = {
 }
 
 
-class DatasetNotFound(FileNotFoundError):
+class DatasetNotFound(InputError, FileNotFoundError):
     """A real dataset is not where the config says it is."""
 
 
@@ -110,9 +111,15 @@ def _read_images(files: Sequence[Any], size: int, progress: bool) -> np.ndarray:
         from tqdm import tqdm
 
         items = tqdm(files, desc="decode", unit="img")
+    from PIL import UnidentifiedImageError
+
     out = np.empty((len(files), size, size, 3), dtype=np.uint8)
     for i, item in enumerate(items):
-        out[i] = read_image(item, size)
+        try:
+            out[i] = read_image(item, size)
+        except (OSError, UnidentifiedImageError, ValueError, SyntaxError) as err:
+            name = f"image {i} of the database" if isinstance(item, bytes) else str(item)
+            raise InputError(f"{name}: cannot decode this image ({type(err).__name__}: {err}); replace the file or remove it") from None
     return out
 
 
@@ -333,7 +340,7 @@ def read_superclass_map(path: str | Path) -> dict[str, str]:
     with Path(path).open(newline="") as fh:
         reader = csv.DictReader(fh)
         if reader.fieldnames is None or not {"class", "superclass"} <= set(reader.fieldnames):
-            raise ValueError(f"{path}: expected a CSV header 'class,superclass', got {reader.fieldnames}")
+            raise InputError(f"{path}: expected a CSV header 'class,superclass', got {reader.fieldnames}")
         return {row["class"]: row["superclass"] for row in reader}
 
 
@@ -364,6 +371,16 @@ def read_image_folder(
             files += found
             labels += [label] * len(found)
             split += [split_id] * len(found)
+    if len(class_names) < 2:
+        raise InputError(f"{root}: image_folder has {len(class_names)} class folder ({class_names[0]}); a classifier needs at least 2 classes")
+    for split_id, s_dir in enumerate(split_dirs):
+        counts = np.bincount([l for l, sp in zip(labels, split) if sp == split_id], minlength=len(class_names))
+        empty = [class_names[i] for i in np.flatnonzero(counts == 0)]
+        if empty:
+            raise InputError(
+                f"{s_dir}: class folder(s) {empty} hold no images ({'/'.join(IMAGE_SUFFIXES)}); a class without images "
+                "has no accuracy: add images or remove the folder(s)"
+            )
     labels_arr = np.asarray(labels, dtype=np.int64)
     split_arr = np.asarray(split, dtype=np.uint8)
     if len(split_dirs) == 1:
@@ -374,7 +391,7 @@ def read_image_folder(
         supers = read_superclass_map(superclass_map)
         missing = [c for c in class_names if c not in supers]
         if missing:
-            raise KeyError(f"{superclass_map}: no super-class for classes {missing}")
+            raise InputError(f"{superclass_map}: no super-class for classes {missing}; add a row class,superclass for each")
     classes = [
         ClassInfo(name, name if (len(name) == 9 and name[0] == "n" and name[1:].isdigit()) else None, supers.get(name))
         for name in class_names

@@ -17,7 +17,7 @@ from typing import Any
 
 import numpy as np
 
-from kdgen.runtime import atomic_path, atomic_write_text
+from kdgen.runtime import DamagedFileError, atomic_path, atomic_write_text, damaged, file_problem
 
 SOURCE_SPLITS = ("train", "test")
 
@@ -104,19 +104,42 @@ def save_dataset(ds: ImageDataset, images_path: str | os.PathLike[str], manifest
     return manifest
 
 
-class ChecksumError(RuntimeError):
+class ChecksumError(DamagedFileError):
     """The arrays on disk do not match the checksum in their manifest."""
 
 
+MANIFEST_KEYS = ("source", "classes", "sha256", "details")
+CLASS_KEYS = ("name", "wnid", "superclass")
+
+
 def load_manifest(manifest_path: str | os.PathLike[str]) -> dict[str, Any]:
-    return json.loads(Path(manifest_path).read_text())
+    """A dataset's manifest, checked: valid JSON, an object with the keys the workflow reads."""
+    why = file_problem(manifest_path)
+    if why:
+        raise damaged(manifest_path, why)
+    manifest = json.loads(Path(manifest_path).read_text())
+    if not isinstance(manifest, dict):
+        raise damaged(manifest_path, f"expected a JSON object, found {type(manifest).__name__}")
+    missing = [k for k in MANIFEST_KEYS if k not in manifest]
+    if missing:
+        raise damaged(manifest_path, f"no {', '.join(missing)} in it")
+    if not isinstance(manifest["classes"], list) or any(not isinstance(c, dict) or any(k not in c for k in CLASS_KEYS) for c in manifest["classes"]):
+        raise damaged(manifest_path, f"its classes are not a list of objects with {', '.join(CLASS_KEYS)}")
+    return manifest
 
 
 def load_dataset(images_path: str | os.PathLike[str], manifest_path: str | os.PathLike[str], verify: bool = True) -> ImageDataset:
-    """Read a materialised dataset back; with ``verify`` the content checksum must match the manifest."""
+    """Read a materialised dataset back; with ``verify`` the content checksum must match the manifest.
+    A damaged file raises :class:`DamagedFileError` naming it."""
     manifest = load_manifest(manifest_path)
-    with np.load(images_path) as data:
-        images, labels, split = data["images"], data["labels"], data["split"]
+    why = file_problem(images_path)
+    if why:
+        raise damaged(images_path, why)
+    try:
+        with np.load(images_path) as data:
+            images, labels, split = data["images"], data["labels"], data["split"]
+    except (KeyError, ValueError, OSError, EOFError) as err:
+        raise damaged(images_path, f"{type(err).__name__}: {err}") from None
     if verify:
         actual = content_sha256(images, labels, split)
         if actual != manifest["sha256"]:

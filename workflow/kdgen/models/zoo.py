@@ -25,6 +25,7 @@ import torch
 from torch import nn
 
 from kdgen.models.architectures import CIFAR_DEPTHS, WRN, architecture_problem
+from kdgen.runtime import load_torch_file
 
 #: Parameter counts (millions) published for 100 classes (CRD, Tian et al., ICLR 2020, table 1-2).
 PUBLISHED_PARAMS_M = {
@@ -305,7 +306,7 @@ def load_pretrained(model: nn.Module, path: str | Path) -> list[str]:
             f"pretrained weights file {path} not found: download the torchvision ImageNet weights for this "
             "architecture to that path, or remove the entry from models.weights in the config"
         )
-    state = torch.load(path, map_location="cpu", weights_only=True)
+    state = load_torch_file(path, fix="download the weights file again; it is not the workflow's to rebuild")
     own = model.state_dict()
     usable = {k: v for k, v in state.items() if k in own and own[k].shape == v.shape}
     skipped = sorted(set(own) - set(usable))

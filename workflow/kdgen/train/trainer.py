@@ -45,7 +45,7 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
-from kdgen.runtime import atomic_torch_save
+from kdgen.runtime import atomic_torch_save, load_torch_file
 from kdgen.train.augment import Augmentation
 from kdgen.train.optim import SGD, Adam, AdamW
 
@@ -316,20 +316,22 @@ def evaluate(
     ranked = logits.topk(min(5, num_classes), dim=1).indices
     hit1 = ranked[:, 0] == labels
     n = len(images)
-    totals = torch.bincount(labels, minlength=num_classes).clamp_min(1)
+    totals = torch.bincount(labels, minlength=num_classes)
     correct_per_class = torch.bincount(labels[hit1], minlength=num_classes)
     return {
         "n": n,
         "loss": float(F.cross_entropy(logits, labels, reduction="sum")) / n,
         "top1": 100.0 * int(hit1.sum()) / n,
         "top5": 100.0 * int((ranked == labels[:, None]).any(1).sum()) / n,
-        "per_class_top1": (100.0 * correct_per_class / totals).tolist(),
+        # a class without images in this split has no accuracy (None), never 0
+        "per_class_top1": [100.0 * int(c) / int(t) if t else None for c, t in zip(correct_per_class, totals)],
     }
 
 
 def load_checkpoint(path: str | os.PathLike[str]) -> dict[str, Any]:
-    """Read a checkpoint written by this module (tensors and plain values only)."""
-    return torch.load(path, map_location="cpu", weights_only=True)
+    """Read a checkpoint written by this module (tensors and plain values only); a damaged one raises
+    :class:`kdgen.runtime.DamagedFileError` naming it."""
+    return load_torch_file(path)
 
 
 @dataclass

@@ -11,7 +11,7 @@ from kdgen.plots.style import save_figure
 from kdgen.runtime import logged
 from kdgen.tables import write_table
 
-with logged(snakemake.log[0]) as log:
+with logged(snakemake.log[0], snakemake.input) as log:
     inp, out, p, name = snakemake.input, snakemake.output, snakemake.params, snakemake.wildcards.dataset
     ds = load_dataset(inp.images, inp.manifest)
     with np.load(inp.splits) as f:

@@ -7,7 +7,7 @@ from kdgen.data.store import save_dataset
 from kdgen.data.wordnet import load_wordnet
 from kdgen.runtime import logged
 
-with logged(snakemake.log[0]) as log:
+with logged(snakemake.log[0], snakemake.input) as log:
     spec, name = snakemake.params.spec, snakemake.wildcards.dataset
     source, size, seed = spec["source"], spec["image_size"], spec["seed"]
     if source == "synthetic":

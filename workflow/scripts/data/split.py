@@ -6,7 +6,7 @@ from kdgen.data.store import load_dataset
 from kdgen.data.subsets import make_splits
 from kdgen.runtime import logged
 
-with logged(snakemake.log[0]) as log:
+with logged(snakemake.log[0], snakemake.input) as log:
     spec = snakemake.params.spec
     ds = load_dataset(snakemake.input.images, snakemake.input.manifest)
     splits = make_splits(ds.labels, ds.split, spec["val_fraction"], spec["seed"])

@@ -6,7 +6,7 @@ from kdgen.data.store import load_dataset
 from kdgen.data.subsets import long_tail, size_ladder
 from kdgen.runtime import logged
 
-with logged(snakemake.log[0]) as log:
+with logged(snakemake.log[0], snakemake.input) as log:
     spec, subset = snakemake.params.spec, snakemake.wildcards.subset
     labels = load_dataset(snakemake.input.images, snakemake.input.manifest).labels
     with np.load(snakemake.input.splits) as splits:

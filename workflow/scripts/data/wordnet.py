@@ -6,7 +6,7 @@ import os
 from kdgen.data.wordnet import provision_wordnet
 from kdgen.runtime import atomic_write_text, logged
 
-with logged(snakemake.log[0]) as log:
+with logged(snakemake.log[0], snakemake.input) as log:
     search = [p for p in os.environ.get("NLTK_DATA", "").split(os.pathsep) if p]
     result = provision_wordnet(
         snakemake.output.nltk_data,

@@ -6,7 +6,7 @@ import numpy as np
 from kdgen.data.sources import read_external_samples
 from kdgen.runtime import atomic_path, logged
 
-with logged(snakemake.log[0]) as log:
+with logged(snakemake.log[0], snakemake.input) as log:
     p = snakemake.params
     images = read_external_samples(snakemake.input[0], p.image_size, p.n)
     log.info("read %d external samples from %s", len(images), snakemake.input[0])

@@ -11,7 +11,7 @@ from kdgen.data.store import load_dataset
 from kdgen.metrics.fid import extractor_label, fid_kid_many, load_features
 from kdgen.runtime import atomic_write_text, logged
 
-with logged(snakemake.log[0]) as log:
+with logged(snakemake.log[0], snakemake.input) as log:
     p = snakemake.params
     ds = load_dataset(snakemake.input.images, snakemake.input.manifest)
     with np.load(snakemake.input.splits) as splits:

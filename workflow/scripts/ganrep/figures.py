@@ -17,7 +17,7 @@ def published_curves(paper: pd.DataFrame, fits: pd.DataFrame) -> pd.DataFrame:
     return curve_points(fits, mu, sd, (ids.min() - 1, ids.max() + 1))
 
 
-with logged(snakemake.log[0]):
+with logged(snakemake.log[0], snakemake.input):
     p, inp, name = snakemake.params, snakemake.input, snakemake.params.figure
     runs = pd.read_csv(inp.runs) if "runs" in inp.keys() else None
     if name == "paper_fit":

@@ -6,7 +6,7 @@ from kdgen.ganrep.fits import fit_runs
 from kdgen.tables import write_table
 from kdgen.runtime import logged
 
-with logged(snakemake.log[0]) as log:
+with logged(snakemake.log[0], snakemake.input) as log:
     out = fit_runs(pd.read_csv(snakemake.input[0]), snakemake.params.alpha, snakemake.params.target)
     write_table(out["fits"], snakemake.output.fits, snakemake.output.fits_md)
     write_table(out["one_shot"], snakemake.output.one_shot, snakemake.output.one_shot_md)

@@ -9,7 +9,7 @@ from kdgen.data.store import load_dataset
 from kdgen.metrics import intrinsic_dimension
 from kdgen.runtime import atomic_write_text, logged
 
-with logged(snakemake.log[0]) as log:
+with logged(snakemake.log[0], snakemake.input) as log:
     ds = load_dataset(snakemake.input.images, snakemake.input.manifest)
     k_min, k_max = snakemake.params.k
     for run in snakemake.params.runs:

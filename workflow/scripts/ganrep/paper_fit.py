@@ -6,7 +6,7 @@ from kdgen.ganrep.fits import published_id_scale, refit_published
 from kdgen.tables import write_table
 from kdgen.runtime import logged
 
-with logged(snakemake.log[0]) as log:
+with logged(snakemake.log[0], snakemake.input) as log:
     paper = pd.read_csv(snakemake.input[0])
     mu, sd = published_id_scale(paper)
     fits = refit_published(paper, snakemake.params.alpha)

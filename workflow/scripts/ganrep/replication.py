@@ -19,7 +19,7 @@ from kdgen.metrics.replication import (
 )
 from kdgen.runtime import atomic_path, atomic_write_text, logged
 
-with logged(snakemake.log[0]) as log:
+with logged(snakemake.log[0], snakemake.input) as log:
     p = snakemake.params
     ds = load_dataset(snakemake.input.images, snakemake.input.manifest)
     features = load_features(p.inception, snakemake.input.get("classifier")) if p.feature_space else None

@@ -7,7 +7,7 @@ import pandas as pd
 from kdgen.tables import write_table
 from kdgen.runtime import logged
 
-with logged(snakemake.log[0]) as log:
+with logged(snakemake.log[0], snakemake.input) as log:
     rows = []
     for run in snakemake.params.runs:  # each run names its replication, FID and ID files (all inputs)
         r, f, i = (json.load(open(run[key])) for key in ("replication", "fid", "id"))

@@ -14,7 +14,7 @@ from kdgen.generative.training import sample, train_gan
 from kdgen.runtime import atomic_path, atomic_torch_save, atomic_write_rows, logged
 from kdgen.train.trainer import as_rgb_batch
 
-with logged(snakemake.log[0]) as log:
+with logged(snakemake.log[0], snakemake.input) as log:
     torch.set_num_threads(snakemake.threads)
     w, p = snakemake.wildcards, snakemake.params
     ds = load_dataset(snakemake.input.images, snakemake.input.manifest)

@@ -11,7 +11,7 @@ from kdgen.runtime import atomic_path, logged
 from kdgen.train.classifier import train_and_save, write_evaluations
 from kdgen.train.trainer import TrainConfig
 
-with logged(snakemake.log[0]) as log:
+with logged(snakemake.log[0], snakemake.input) as log:
     torch.set_num_threads(snakemake.threads)
     w, p, out, inp = snakemake.wildcards, snakemake.params, snakemake.output, snakemake.input
     data = load_imbalanced(inp)

@@ -7,7 +7,7 @@ from kdgen.gmaug.generators import read_labelled_samples, take_external
 from kdgen.gmaug.data import intended_labels, load_imbalanced
 from kdgen.runtime import atomic_path, logged
 
-with logged(snakemake.log[0]) as log:
+with logged(snakemake.log[0], snakemake.input) as log:
     p = snakemake.params
     data = load_imbalanced(snakemake.input)
     counts = data.counts()

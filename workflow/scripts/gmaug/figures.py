@@ -21,7 +21,7 @@ def read_accepted(path: str) -> np.ndarray | None:
         return selection["accepted"].astype(bool) if "accepted" in selection.files else None
 
 
-with logged(snakemake.log[0]) as log:
+with logged(snakemake.log[0], snakemake.input) as log:
     p, inp, name = snakemake.params, snakemake.input, snakemake.params.figure
     if name == "gain":  # this run's gain with the fitted decays, beside the published points and their re-fit
         gain, fit = pd.read_csv(inp.gain), pd.read_csv(inp.fit)

@@ -10,7 +10,7 @@ from kdgen.gmaug.generators import train_and_sample
 from kdgen.gmaug.data import intended_labels, load_imbalanced
 from kdgen.runtime import atomic_path, atomic_write_rows, logged
 
-with logged(snakemake.log[0]) as log:
+with logged(snakemake.log[0], snakemake.input) as log:
     torch.set_num_threads(snakemake.threads)
     w, p, out = snakemake.wildcards, snakemake.params, snakemake.output
     data = load_imbalanced(snakemake.input)

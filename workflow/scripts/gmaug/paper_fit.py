@@ -9,7 +9,7 @@ from kdgen.gmaug.fits import PAPER_FIT, from_paper_form, paper_form, fit_gain
 from kdgen.tables import write_table
 from kdgen.runtime import logged
 
-with logged(snakemake.log[0]) as log:
+with logged(snakemake.log[0], snakemake.input) as log:
     paper = pd.read_csv(snakemake.input[0])
     x, y = paper["ssim_supsubcls"].to_numpy(float), paper["rel_improvement_pct_cgan"].to_numpy(float)
     ours = fit_gain(x, y)

@@ -8,7 +8,7 @@ from kdgen.gmaug.data import load_imbalanced
 from kdgen.metrics.ssim_sets import prepare, ssim_supsubcls
 from kdgen.runtime import atomic_path, logged
 
-with logged(snakemake.log[0]) as log:
+with logged(snakemake.log[0], snakemake.input) as log:
     torch.set_num_threads(snakemake.threads)
     data = load_imbalanced(snakemake.input)
     images, labels = data.ds.images[data.train], data.ds.labels[data.train]

@@ -8,7 +8,7 @@ from kdgen.gmaug import tables
 from kdgen.tables import readable, write_table
 from kdgen.runtime import atomic_write_text, logged
 
-with logged(snakemake.log[0]) as log:
+with logged(snakemake.log[0], snakemake.input) as log:
     inp, p, name = snakemake.input, snakemake.params, snakemake.wildcards.table
     if name in ("runs", "gain", "ssim"):
         ssim = {d: pd.read_csv(f) for d, f in zip(p.datasets, inp.ssim)}

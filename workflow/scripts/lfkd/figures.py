@@ -7,7 +7,7 @@ from kdgen.lfkd import figures as plots
 from kdgen.plots.style import save_figure
 from kdgen.runtime import logged
 
-with logged(snakemake.log[0]) as log:
+with logged(snakemake.log[0], snakemake.input) as log:
     p, inp, name = snakemake.params, snakemake.input, snakemake.params.figure
     main = p.attention[0]
     if name == "iou_vs_strength":

@@ -14,7 +14,7 @@ from kdgen.runtime import atomic_path, logged
 from kdgen.train.classifier import load_split_data
 from kdgen.train.trainer import predict_logits, resolve_device
 
-with logged(snakemake.log[0]) as log:
+with logged(snakemake.log[0], snakemake.input) as log:
     torch.set_num_threads(snakemake.threads)
     p, out = snakemake.params.lfkd, snakemake.output
     data = load_split_data(snakemake.input.images, snakemake.input.manifest, snakemake.input.splits, snakemake.input.get("subset"))

@@ -5,7 +5,7 @@ import pandas as pd
 from kdgen.lfkd.tables import config_markdown, config_table
 from kdgen.runtime import atomic_write_text, logged
 
-with logged(snakemake.log[0]) as log:
+with logged(snakemake.log[0], snakemake.input) as log:
     students = pd.concat([pd.read_csv(f) for f in snakemake.input], ignore_index=True)
     methods = snakemake.params.attention
     table = config_table(students, methods)

@@ -5,7 +5,7 @@ import pandas as pd
 from kdgen.lfkd.tables import teacher_markdown, teacher_table
 from kdgen.runtime import atomic_write_text, logged
 
-with logged(snakemake.log[0]) as log:
+with logged(snakemake.log[0], snakemake.input) as log:
     teachers = pd.concat([pd.read_csv(f) for f in snakemake.input.teachers], ignore_index=True)
     pairs = pd.concat([pd.read_csv(f) for f in snakemake.input.pairs], ignore_index=True)
     methods = snakemake.params.attention

@@ -7,7 +7,7 @@ from kdgen import scorecard as sc
 from kdgen.runtime import atomic_write_text, logged
 from kdgen.studies import CLAIM_STUDIES, study_claims
 
-with logged(snakemake.log[0]) as log:
+with logged(snakemake.log[0], snakemake.input) as log:
     card = snakemake.params.card
     settings = sc.settings_from_config(card["settings"])
     frames = {}

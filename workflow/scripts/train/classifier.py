@@ -7,7 +7,7 @@ from kdgen.runtime import logged
 from kdgen.train.classifier import load_split_data, train_and_save, write_evaluations
 from kdgen.train.trainer import TrainConfig
 
-with logged(snakemake.log[0]) as log:
+with logged(snakemake.log[0], snakemake.input) as log:
     torch.set_num_threads(snakemake.threads)
     w, p, out = snakemake.wildcards, snakemake.params, snakemake.output
     data = load_split_data(snakemake.input.images, snakemake.input.manifest, snakemake.input.splits, snakemake.input.get("subset"))

@@ -8,7 +8,7 @@ from kdgen.tables import write_table
 from kdgen.train.tables import classifier_table
 from kdgen.runtime import logged
 
-with logged(snakemake.log[0]) as log:
+with logged(snakemake.log[0], snakemake.input) as log:
     records = []
     for run, metrics, val, test in zip(snakemake.params.runs, snakemake.input.metrics, snakemake.input.val, snakemake.input.test):
         v, t = json.load(open(val)), json.load(open(test))

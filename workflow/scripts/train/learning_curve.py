@@ -6,7 +6,7 @@ from kdgen.plots.style import save_figure
 from kdgen.plots.training import learning_curve_figure
 from kdgen.runtime import logged
 
-with logged(snakemake.log[0]):
+with logged(snakemake.log[0], snakemake.input):
     w = snakemake.wildcards
     title = f"{w.arch} on {w.dataset} ({w.train_subset}, {w.aug}, seed {w.seed})"
     if w.get("student"):

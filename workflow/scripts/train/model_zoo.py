@@ -4,5 +4,5 @@ from kdgen.tables import write_table
 from kdgen.train.tables import model_zoo_table
 from kdgen.runtime import logged
 
-with logged(snakemake.log[0]):
+with logged(snakemake.log[0], snakemake.input):
     write_table(model_zoo_table(num_classes=100, image_size=32), snakemake.output.csv, snakemake.output.md)

@@ -8,7 +8,7 @@ from kdgen.runtime import atomic_path, logged
 from kdgen.xkd.clip import template_embeddings
 from kdgen.xkd.io import clip_bundle
 
-with logged(snakemake.log[0]) as log:
+with logged(snakemake.log[0], snakemake.input) as log:
     torch.set_num_threads(snakemake.threads)
     p, inp = snakemake.params, snakemake.input
     nouns = pd.read_csv(inp.nouns, keep_default_na=False)

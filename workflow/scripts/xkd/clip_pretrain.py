@@ -25,7 +25,7 @@ from kdgen.xkd.clip import (
 )
 from kdgen.xkd.io import class_synsets, clip_bundle
 
-with logged(snakemake.log[0]) as log:
+with logged(snakemake.log[0], snakemake.input) as log:
     torch.set_num_threads(snakemake.threads)
     p, inp, out = snakemake.params, snakemake.input, snakemake.output
     c, pre = p.clip, p.clip["pretrain"]

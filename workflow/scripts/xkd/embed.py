@@ -8,7 +8,7 @@ from kdgen.runtime import logged
 from kdgen.xkd.clip import encode_images, template_embeddings
 from kdgen.xkd.io import Embeddings, clip_bundle, save_embeddings
 
-with logged(snakemake.log[0]) as log:
+with logged(snakemake.log[0], snakemake.input) as log:
     torch.set_num_threads(snakemake.threads)
     p, inp = snakemake.params, snakemake.input
     bundle = clip_bundle(p.clip, inp.get("clip"), p.device)

@@ -13,7 +13,7 @@ from kdgen.runtime import logged
 
 ROWS = 16  # clusters (or test images) drawn at most
 
-with logged(snakemake.log[0]) as log:
+with logged(snakemake.log[0], snakemake.input) as log:
     p, inp, name = snakemake.params, snakemake.input, snakemake.params.figure
     if name == "table":
         fig = plots.figure(snakemake.wildcards.table, pd.read_csv(inp.table))

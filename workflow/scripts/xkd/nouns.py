@@ -9,7 +9,7 @@ from kdgen.runtime import atomic_write_text, logged
 from kdgen.xkd.io import class_synsets
 from kdgen.xkd.vocabulary import candidate_nouns, wordnet_tree_select
 
-with logged(snakemake.log[0]) as log:
+with logged(snakemake.log[0], snakemake.input) as log:
     p, inp = snakemake.params, snakemake.input
     voc = p.vocabulary
     wn = load_wordnet(p.nltk_data)

@@ -7,7 +7,7 @@ from kdgen.tables import write_table
 from kdgen.runtime import logged
 from kdgen.xkd.tables import paper_gains
 
-with logged(snakemake.log[0]) as log:
+with logged(snakemake.log[0], snakemake.input) as log:
     paper = pd.read_csv(snakemake.input.paper)
     leakage = pd.read_csv(snakemake.input.paper_leakage)
     table = paper_gains(paper, leakage)

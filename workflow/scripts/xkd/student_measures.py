@@ -7,7 +7,7 @@ from kdgen.runtime import atomic_write_text, logged
 from kdgen.train.classifier import load_classifier, load_split_data
 from kdgen.train.trainer import evaluate
 
-with logged(snakemake.log[0]) as log:
+with logged(snakemake.log[0], snakemake.input) as log:
     torch.set_num_threads(snakemake.threads)
     p, inp = snakemake.params, snakemake.input
     data = load_split_data(inp.images, inp.manifest, inp.splits)

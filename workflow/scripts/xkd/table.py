@@ -5,7 +5,7 @@ import pandas as pd
 from kdgen.runtime import atomic_write_text, logged
 from kdgen.xkd import tables
 
-with logged(snakemake.log[0]) as log:
+with logged(snakemake.log[0], snakemake.input) as log:
     inp, name = snakemake.input, snakemake.wildcards.table
     teachers = pd.concat([pd.read_csv(f) for f in inp.teachers], ignore_index=True)
     students = pd.concat([pd.read_csv(f, keep_default_na=False, na_values=[""]) for f in inp.students], ignore_index=True)

@@ -9,7 +9,7 @@ from kdgen.train.trainer import TrainConfig, derive_seed, fit
 from kdgen.xkd.crossmodal import CrossmodalLoss, CrossmodalTeacher
 from kdgen.xkd.io import crossmodal_meta, load_embeddings, split_ids, teacher_rows
 
-with logged(snakemake.log[0]) as log:
+with logged(snakemake.log[0], snakemake.input) as log:
     torch.set_num_threads(snakemake.threads)
     w, p, inp, out = snakemake.wildcards, snakemake.params, snakemake.input, snakemake.output
     seed, t = int(w.seed), p.teacher

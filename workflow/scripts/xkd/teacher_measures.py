@@ -9,7 +9,7 @@ from kdgen.train.trainer import derive_seed, predict_logits
 from kdgen.xkd.crossmodal import entropy_nats, integrated_gradients_image_share
 from kdgen.xkd.io import load_crossmodal, load_embeddings, split_ids, teacher_rows
 
-with logged(snakemake.log[0]) as log:
+with logged(snakemake.log[0], snakemake.input) as log:
     torch.set_num_threads(snakemake.threads)
     p, inp = snakemake.params, snakemake.input
     emb = load_embeddings(inp.embeddings)

@@ -13,7 +13,7 @@ from kdgen.xkd.vocabulary import selected_indices, spherical_kmeans, tac_select
 
 EXAMPLES = 6  # images per cluster in the vocabulary figure
 
-with logged(snakemake.log[0]) as log:
+with logged(snakemake.log[0], snakemake.input) as log:
     p, inp, out = snakemake.params, snakemake.input, snakemake.output
     voc = p.vocabulary
     emb = load_embeddings(inp.embeddings)
