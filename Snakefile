@@ -4,15 +4,10 @@ from snakemake.utils import min_version
 min_version("9.27")
 
 
-# A --configfile on the command line replaces config.yaml instead of being merged into it.
-if not workflow.overwrite_configfiles:
-
-    configfile: "config.yaml"
-
-
 report: "workflow/report/workflow.rst"
 
 
+include: "workflow/rules/configfile.smk"
 include: "workflow/rules/common.smk"
 include: "workflow/rules/data.smk"
 include: "workflow/rules/cards.smk"

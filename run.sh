@@ -66,7 +66,27 @@ kdgen_run_main() {
         export VIRTUAL_ENV="$KDGEN_ENV"
         unset PYTHONHOME
     fi
+    if [ "$(basename -- "$1")" = snakemake ]; then
+        kdgen_check_configfiles "${@:2}"
+    fi
     exec "$@"
+}
+
+# Snakemake parses a --configfile before the workflow starts, and a missing file or a YAML syntax error
+# there is a traceback or a line without the file's line and column: check them first, one line each.
+kdgen_check_configfiles() {
+    local files=() taking=0 arg
+    for arg in "$@"; do
+        case "$arg" in
+            --configfile=* | --configfiles=*) files+=("${arg#*=}"); taking=0 ;;
+            --configfile | --configfiles) taking=1 ;;
+            -*) taking=0 ;;
+            *) if [ "$taking" = 1 ]; then files+=("$arg"); fi ;;
+        esac
+    done
+    if [ "${#files[@]}" -gt 0 ]; then
+        PYTHONPATH="$KDGEN_ROOT/workflow${PYTHONPATH:+:$PYTHONPATH}" python -m kdgen.config_file "${files[@]}" || exit 1
+    fi
 }
 
 # Run only when executed (`bash run.sh ...`); when setup.sh sources this file it just gets the functions.

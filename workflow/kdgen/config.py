@@ -9,13 +9,23 @@ from pathlib import Path
 from typing import Any
 
 import yaml
-from jsonschema import Draft202012Validator, ValidationError
+from jsonschema import Draft202012Validator, ValidationError, validators
 
 SCHEMA_PATH = Path(__file__).resolve().parents[1] / "schemas" / "config.schema.yaml"
 
 
 class ConfigError(ValueError):
     """The config does not satisfy the schema; the message lists every problem."""
+
+
+def _is_integer(checker: Any, instance: Any) -> bool:
+    """An integer is an int (not a bool, not a float with a zero fraction): ``16.0`` for an image size or
+    ``0.0`` for a seed would reach the code as a float (a path ``seed-0.0/``, a TypeError in a job)."""
+    return isinstance(instance, int) and not isinstance(instance, bool)
+
+
+#: JSON Schema 2020-12 with strict integers (the standard counts 16.0 as an integer; YAML keeps it a float).
+Validator = validators.extend(Draft202012Validator, type_checker=Draft202012Validator.TYPE_CHECKER.redefine("integer", _is_integer))
 
 
 def load_schema(path: str | Path = SCHEMA_PATH) -> dict[str, Any]:
@@ -77,7 +87,7 @@ def _expected(err: ValidationError) -> str:
     v = err.validator_value
     described = err.schema.get("description") if isinstance(err.schema, dict) else None
     simple = {
-        "type": f"a value of type {v}",
+        "type": f"a value of type {v}" + (" (a whole number written without a decimal point)" if "integer" in (v if isinstance(v, list) else [v]) and isinstance(err.instance, float) else ""),
         "minimum": f"a number >= {v}",
         "maximum": f"a number <= {v}",
         "exclusiveMinimum": f"a number > {v}",
@@ -97,7 +107,7 @@ def _expected(err: ValidationError) -> str:
 def describe_errors(config: Any, schema: dict[str, Any]) -> list[str]:
     """One line per problem: the key path, the value found, and what was expected."""
     lines = []
-    for err in sorted(Draft202012Validator(schema).iter_errors(config), key=lambda e: list(map(str, e.absolute_path))):
+    for err in sorted(Validator(schema).iter_errors(config), key=lambda e: list(map(str, e.absolute_path))):
         path = list(err.absolute_path)
         if err.validator == "additionalProperties" and isinstance(err.instance, dict):
             known = sorted(err.schema.get("properties", {}))
