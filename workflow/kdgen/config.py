@@ -148,3 +148,22 @@ def validate_config(config: dict[str, Any], schema_path: str | Path = SCHEMA_PAT
             + f"\nEvery key, its type and its range are listed in {schema_path}."
         )
     return filled
+
+
+def device_problem(device: str) -> str:
+    """Why ``device`` cannot run on this machine, judged without importing torch (empty when it can or
+    when that cannot be told): ``cuda``/``cuda:N`` without an NVIDIA driver, ``mps`` off macOS."""
+    import os
+    import shutil
+    import sys
+
+    if device.startswith("cuda"):
+        if not (os.path.exists("/proc/driver/nvidia/version") or shutil.which("nvidia-smi")):
+            return (
+                f"device = {device!r}: this machine has no NVIDIA driver (no /proc/driver/nvidia/version, no nvidia-smi), "
+                "and this run executes its jobs here; use device: cpu, or send the jobs to GPU nodes (--profile profiles/slurm)"
+            )
+    elif device == "mps" and sys.platform != "darwin":
+        return f"device = 'mps': Apple's Metal backend exists only on macOS; use device: cpu (or cuda on an NVIDIA machine)"
+    return ""
+

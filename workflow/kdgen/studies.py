@@ -40,11 +40,30 @@ def trained_classifier_runs(config: Mapping[str, Any]) -> list[dict[str, Any]]:
     return train.trained_classifier_runs(config, teachers, [r for study in STUDIES for r in study.classifier_runs(config)])
 
 
+def classifier_datasets(config: Mapping[str, Any]) -> dict[str, str]:
+    """Every dataset some classifier trains on, with the first thing that does (for a message)."""
+    found: dict[str, str] = {}
+    for run in trained_classifier_runs(config):
+        found.setdefault(run["dataset"], f"a classifier ({run['arch']}, {run['aug']})")
+    for student in all_students(config):
+        found.setdefault(student["dataset"], f"the student {student['name']!r}")
+    for name in config.get("gmaug", {}).get("datasets", {}):
+        found.setdefault(name, "gmaug's classifiers")
+    for name in config.get("xkd", {}).get("datasets", {}):
+        found.setdefault(name, "xkd's T_x")
+    ganrep = config.get("ganrep", {})
+    if ganrep.get("generators") and not ganrep.get("inception_weights"):
+        for name in ganrep.get("datasets", []):
+            found.setdefault(name, f"ganrep's FID classifier ({ganrep.get('fid_classifier')})")
+    return found
+
+
 def config_problems(config: Mapping[str, Any]) -> list[str]:
     """Everything wrong with a schema-valid config that the schema cannot see, before any job runs: the
     real sources' files, datasets, classifiers and distillation students (the core's checks), then each
     study's."""
     problems = check_real_sources(config["datasets"]) + train.dataset_problems(config) + train.classifier_problems(config)
+    problems += train.weights_problems(config) + train.validation_problems(config, classifier_datasets(config))
     problems += distill.student_problems(config, {study.name: study.students(config) for study in STUDIES})
     for study in STUDIES:
         problems += study.problems(config)

@@ -14,7 +14,7 @@ sys.path.insert(0, KDGEN_LIBRARY)
 _inherited = [p for p in os.environ.get("PYTHONPATH", "").split(os.pathsep) if p and p != KDGEN_LIBRARY]
 os.environ.update(PYTHONPATH=os.pathsep.join([KDGEN_LIBRARY, *_inherited]))
 
-from kdgen.config import ConfigError, validate_config
+from kdgen.config import ConfigError, device_problem, validate_config
 from kdgen.models.architectures import ARCH_PATTERN
 from kdgen.studies import TEACHER_KINDS, all_students, config_problems, trained_classifier_runs
 from kdgen.train.policies import POLICY_PATTERN
@@ -32,6 +32,17 @@ except ConfigError as err:
     sys.exit(1)
 config.clear()
 config.update(_validated)
+
+
+# The device is judged when the run starts (the executor is known then, not while the Snakefile is read),
+# before any job, and only for a run whose jobs execute on this machine: a cluster's GPU nodes are not
+# this machine, and a dry run runs nothing.
+onstart:
+    if workflow.local_exec and not workflow.remote_exec:
+        _device = device_problem(config["device"])
+        if _device:
+            print(f"config error: {_device}", file=sys.stderr)
+            sys.exit(1)
 
 
 def names_pattern(names):

@@ -126,14 +126,37 @@ def _read_images(files: Sequence[Any], size: int, progress: bool) -> np.ndarray:
 # ----------------------------------------------------------------------------- built-in sources
 
 
-def make_synthetic(options: Mapping[str, Any], image_size: int, seed: int, wordnet: Any, progress: bool = False) -> ImageDataset:
-    """The procedural plane-figure family; ``wordnet`` is NLTK's reader (see :mod:`kdgen.data.wordnet`)."""
+def _synset(wordnet: Any, name: str, key: str) -> Any:
+    """``wordnet.synset(name)``, or a one-line config error naming ``key`` (NLTK raises a KeyError chained
+    into a WordNetError for a misspelt lemma, a ValueError for a malformed name)."""
+    try:
+        return wordnet.synset(name)
+    except Exception as err:  # noqa: BLE001 - NLTK's errors for unknown names vary by kind
+        raise InputError(
+            f"config error: {key} = {name!r}: not a WordNet noun synset ({type(err).__name__}: {err}); "
+            "write it as lemma.n.NN, e.g. plane_figure.n.01"
+        ) from None
+
+
+def make_synthetic(
+    options: Mapping[str, Any], image_size: int, seed: int, wordnet: Any, progress: bool = False, key: str = "options"
+) -> ImageDataset:
+    """The procedural plane-figure family; ``wordnet`` is NLTK's reader (see :mod:`kdgen.data.wordnet`);
+    ``key`` is where ``options`` sit in the config (for messages)."""
     from kdgen.data import synthetic
     from kdgen.data.wordnet import superclass_below, wnid
 
-    root = wordnet.synset(options["superclass_root"])
-    synsets = [wordnet.synset(name) for name in options["classes"]]
-    supers = [superclass_below(s, root) for s in synsets]
+    root = _synset(wordnet, options["superclass_root"], f"{key}.superclass_root")
+    synsets = [_synset(wordnet, name, f"{key}.classes") for name in options["classes"]]
+    supers = []
+    for s in synsets:
+        try:
+            supers.append(superclass_below(s, root))
+        except ValueError:
+            raise InputError(
+                f"config error: {key}.superclass_root = {options['superclass_root']!r}: not a hypernym of the class "
+                f"{s.name()!r} (every class needs one below the root); choose a root above every class, e.g. plane_figure.n.01"
+            ) from None
     classes = [
         ClassInfo(s.lemmas()[0].name(), wnid(s), sup.lemmas()[0].name()) for s, sup in zip(synsets, supers)
     ]

@@ -91,6 +91,11 @@ def gmaug_problems(config: Mapping[str, Any]) -> list[str]:
             continue
         key = f"gmaug.datasets.{name}"
         problems += superclass_problems(key, spec)
+        if not entry["subset"].startswith("lt-") and spec["source"] not in ("image_folder",):
+            problems.append(
+                f"{key}.subset = {entry['subset']!r}: gmaug re-balances a long-tailed training set, and {entry['subset']!r} "
+                f"of {spec['source']!r} is balanced (nothing to top up); use a long tail lt-R (datasets.{name}.long_tail.ratios)"
+            )
         counts, target = _subset_counts(spec, entry["subset"]), dataset_target(g, name)
         if counts is not None and target != "max" and target < counts.max():
             where = f"{key}.target" if "target" in entry else "gmaug.target"

@@ -5,6 +5,7 @@ datasets that can be made before any job runs. Torch-free: the Snakefile imports
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
+from pathlib import Path
 from typing import Any
 
 import numpy as np
@@ -42,13 +43,22 @@ def subset_names(spec: Mapping[str, Any]) -> list[str]:
     """The subsets a dataset's config defines: size-N for its ladder, lt-R for its long-tail ratios."""
     return [f"size-{n}" for n in spec["ladder"]] + [f"lt-{r:g}" for r in spec["long_tail"]["ratios"]]
 
+#: images per class of scikit-learn's digits (``load_digits().target``; a test checks them against it)
+DIGITS_CLASS_COUNTS = (178, 182, 177, 183, 181, 182, 181, 179, 174, 180)
+
+
 def train_split_size(spec: Mapping[str, Any]) -> int | None:
     """Images in the train split of a dataset, where the config alone fixes it (the synthetic source:
-    train_per_class per class, less the stratified validation hold-out); None for other sources."""
-    if spec["source"] != "synthetic":
-        return None
+    train_per_class per class; scikit-learn's digits: its fixed counts less the stratified test hold-out;
+    both less the stratified validation hold-out); None for other sources."""
     options = spec["options"]
-    counts = np.full(len(options["classes"]), options["train_per_class"])
+    if spec["source"] == "synthetic":
+        counts = np.full(len(options["classes"]), options["train_per_class"])
+    elif spec["source"] == "digits":
+        counts = np.asarray(DIGITS_CLASS_COUNTS)
+        counts = counts - held_out_counts(counts, float(options.get("test_fraction", 0.2)))
+    else:
+        return None
     return int((counts - held_out_counts(counts, spec["val_fraction"])).sum())
 
 SOURCE_CLASS_COUNTS = {"digits": 10, "cifar10": 10, "cifar100": 100, "flowers102": 102, "lsun": 1}
@@ -125,9 +135,31 @@ def dataset_problems(config: Mapping[str, Any]) -> list[str]:
         if too_big:
             problems.append(
                 f"datasets.{name}.ladder = {spec['ladder']}: sizes {too_big} exceed the {available} images of its train "
-                "split (train_per_class x classes, less val_fraction); use smaller sizes or raise train_per_class"
+                "split (less the test and validation hold-outs); use smaller sizes"
+                + (" or raise train_per_class" if spec["source"] == "synthetic" else "")
             )
     return problems
+
+
+def weights_problems(config: Mapping[str, Any]) -> list[str]:
+    """``models.weights`` files that do not exist (checked before any job, as clip.weights is)."""
+    return [
+        f"models.weights.{arch} = {path!r}: no such file; download torchvision's ImageNet weights for {arch} there, "
+        "or remove the entry"
+        for arch, path in config.get("models", {}).get("weights", {}).items()
+        if not Path(path).is_file()
+    ]
+
+
+def validation_problems(config: Mapping[str, Any], datasets_trained: Mapping[str, str]) -> list[str]:
+    """Datasets a classifier trains on (``datasets_trained``: name -> what trains there) whose validation
+    split is empty (``val_fraction: 0``): every classifier selects its checkpoint on it."""
+    return [
+        f"datasets.{name}.val_fraction = 0: {what} trains on {name!r} and selects its checkpoint on the validation "
+        "split, which would be empty; give a fraction > 0 (e.g. 0.1)"
+        for name, what in datasets_trained.items()
+        if name in config["datasets"] and config["datasets"][name]["val_fraction"] == 0
+    ]
 
 
 def classifier_problems(config: Mapping[str, Any]) -> list[str]:

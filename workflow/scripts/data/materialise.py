@@ -13,7 +13,7 @@ with logged(snakemake.log[0], snakemake.input) as log:
     if source == "synthetic":
         with open(snakemake.input.wordnet) as fh:
             wordnet = load_wordnet(json.load(fh)["nltk_data"])
-        ds = make_synthetic(spec["options"], size, seed, wordnet, progress=True)
+        ds = make_synthetic(spec["options"], size, seed, wordnet, progress=True, key=f"datasets.{name}.options")
     elif source == "digits":
         ds = make_digits(spec["options"], size, seed)
     else:
