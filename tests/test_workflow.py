@@ -490,6 +490,36 @@ def test_the_scorecard_of_a_partial_build_scores_what_exists(repo, tmp_path):
     assert (tmp_path / "results/scorecard.png").stat().st_size > 10_000
 
 
+def test_a_killed_run_resumes_from_its_last_epoch_after_unlock(repo, tmp_path):
+    """SIGKILL a run mid-training: the next run stops at Snakemake's lock (its convention), `--unlock`
+    lifts it, and the run then continues the training from its last finished epoch (README, Reliability)."""
+    import signal
+    import time
+
+    config = yaml.safe_load((repo / "configs" / "smoke.yaml").read_text())
+    config["training"]["epochs"] = 40
+    path = tmp_path / "long.yaml"
+    path.write_text(yaml.safe_dump(config))
+    run = tmp_path / "results/train/digits/full/tiny/weak/seed-0"
+    cmd = [sys.executable, "-m", "snakemake", "-s", str(repo / "Snakefile"), "--directory", str(tmp_path)]
+    target = [str(run.relative_to(tmp_path) / "metrics.csv"), "--cores", "1", "--configfile", str(path)]
+    proc = subprocess.Popen(cmd + target, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, start_new_session=True)
+    deadline = time.time() + 300
+    while not (run / ".resume" / "state.pt").exists() and time.time() < deadline and proc.poll() is None:
+        time.sleep(0.1)
+    time.sleep(0.5)
+    os.killpg(proc.pid, signal.SIGKILL)
+    proc.wait()
+    assert (run / ".resume" / "state.pt").exists() and not (run / "metrics.csv").exists()
+    locked = subprocess.run(cmd + target, capture_output=True, text=True, timeout=300)
+    assert locked.returncode != 0 and "--unlock" in locked.stdout + locked.stderr
+    snakemake(repo, tmp_path, *target, "--unlock")
+    snakemake(repo, tmp_path, *target)
+    log = (tmp_path / "results/logs/train/digits/full/tiny/weak/seed-0/train.log").read_text()
+    assert "resuming after epoch" in log
+    assert len((run / "metrics.csv").read_text().splitlines()) == 41  # every epoch once, header included
+
+
 def test_download_is_opt_in_and_feeds_materialisation(repo, tmp_path):
     config = yaml.safe_load((repo / "configs" / "smoke.yaml").read_text())
     config["datasets"] = {"c10": {"source": "cifar10", "options": {"download": True}}}

@@ -52,7 +52,8 @@ def _npy_problem(path: Path) -> str:
     with path.open("rb") as fh:
         try:
             version = np.lib.format.read_magic(fh)
-            shape, fortran, dtype = np.lib.format._read_array_header(fh, version)
+            read_header = np.lib.format.read_array_header_1_0 if version == (1, 0) else np.lib.format.read_array_header_2_0
+            shape, _, dtype = read_header(fh)
         except ValueError as err:
             return f"not a NumPy array file: {err}"
         need = fh.tell() + int(np.prod(shape, dtype=np.int64)) * dtype.itemsize
@@ -105,8 +106,7 @@ def logged(log_path: str | os.PathLike[str], inputs: Sequence[str] | Any = ()) -
     checking that every file of ``inputs`` (a job's ``snakemake.input``) is readable (:func:`check_inputs`).
 
     An :class:`InputError` or a config error (a ``ValueError`` subclass named ``ConfigError``) is one line,
-    ``error: <what, which file, how to fix>``, on the job's stderr and in the log (with its traceback), and
-    the job exits 1. Any other exception is written to the log with its traceback and raised again, so
+    ``error: <what, which file, how to fix>``, on the job's stderr and in the log, and the job exits 1. Any other exception is written to the log with its traceback and raised again, so
     Snakemake marks the job failed and points at the log.
     """
     path = Path(log_path)
@@ -123,11 +123,13 @@ def logged(log_path: str | os.PathLike[str], inputs: Sequence[str] | Any = ()) -
             check_inputs(inputs)
             yield logger
         except BaseException as err:
-            fh.write(traceback.format_exc())
             if isinstance(err, InputError) or type(err).__name__ == "ConfigError":
                 line = str(err).strip()
-                print(line if line.startswith(("config error", "error")) else f"error: {line}", file=old_err)
+                line = line if line.startswith(("config error", "error")) else f"error: {line}"
+                fh.write(line + "\n")  # what is wrong with the input, not where the code noticed it
+                print(line, file=old_err)
                 raise SystemExit(1) from None
+            fh.write(traceback.format_exc())
             raise
         finally:
             sys.stdout, sys.stderr = old_out, old_err
