@@ -278,3 +278,34 @@ def test_a_job_reading_a_damaged_file_fails_with_one_line(repo, tmp_path):
         "delete it (rm results/data/shapes/images.npz) and run snakemake again: the rule that makes it rebuilds it"
     }, proc.stderr[-2000:]
     assert "Traceback" not in proc.stderr and config["datasets"]["shapes"]
+
+
+def test_a_cut_csv_of_the_workflow_is_damaged_and_a_users_file_gets_another_fix(tmp_path):
+    made = tmp_path / "results" / "metrics.csv"
+    made.parent.mkdir()
+    made.write_text("epoch,loss\n0,1.5\n1,1.2\n")
+    check_inputs([str(made)])
+    made.write_text("epoch,loss\n0,1.5\n1,")
+    with pytest.raises(DamagedFileError, match="truncated"):
+        check_inputs([str(made)])
+    made.write_text("epoch,loss\n0,1.5\n1\n")
+    with pytest.raises(DamagedFileError, match="line 3 has not the 2 fields"):
+        check_inputs([str(made)])
+    mine = tmp_path / "samples.npz"
+    mine.write_bytes(b"not a zip")
+    with pytest.raises(DamagedFileError, match="replace it with a whole copy"):
+        check_inputs([str(mine)])
+    (tmp_path / "map.csv").write_text("class,superclass\ncat,animal")  # the user's CSV: no final newline is fine
+    check_inputs([str(tmp_path / "map.csv")])
+
+
+def test_a_misspelt_wordnet_name_is_one_line_naming_the_key():
+    from kdgen.data.sources import make_synthetic
+
+    class NoWordNet:
+        def synset(self, name):
+            raise KeyError("n")
+
+    with pytest.raises(InputError) as info:
+        make_synthetic({"superclass_root": "plane_figur.n.01", "classes": []}, 8, 0, NoWordNet(), key="datasets.shapes.options")
+    assert str(info.value).startswith("config error: datasets.shapes.options.superclass_root = 'plane_figur.n.01': not a WordNet")

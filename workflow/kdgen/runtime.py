@@ -61,11 +61,25 @@ def _npy_problem(path: Path) -> str:
     return f"{size} bytes where its header promises {need}" if size < need else ""
 
 
+def _csv_problem(path: Path) -> str:
+    """A CSV the workflow wrote is whole: it ends with a newline and every row has the header's fields."""
+    import csv
+
+    text = path.read_text()
+    if not text.endswith("\n"):
+        return "it ends in the middle of a line (truncated)"
+    rows = list(csv.reader(text.splitlines()))
+    width = len(rows[0])
+    short = [i + 1 for i, r in enumerate(rows) if len(r) != width]
+    return f"line {short[0]} has not the {width} fields of its header" if short else ""
+
+
 def file_problem(path: str | os.PathLike[str]) -> str:
     """Why a file the workflow wrote cannot be what its suffix says (empty when it looks whole): a
     ``.npz``/``.pt``/``.pth`` that is no zip archive (its directory sits at the end: a truncated one has
-    none), an ``.npy`` shorter than its header promises, a ``.json`` that does not parse, an empty file.
-    Cheap: it reads a zip's directory and an array's header, not their data."""
+    none), an ``.npy`` shorter than its header promises, a ``.json`` that does not parse, a ``.csv`` cut
+    short (no final newline, a row of another width), an empty file. Cheap: it reads a zip's directory
+    and an array's header, not their data (CSVs and JSON whole: the workflow's are small)."""
     import json
     import zipfile
 
@@ -84,6 +98,8 @@ def file_problem(path: str | os.PathLike[str]) -> str:
             return _npy_problem(path)
         elif suffix == ".json":
             json.loads(path.read_text())
+        elif suffix == ".csv" and _made_here(path):
+            return _csv_problem(path)
     except zipfile.BadZipFile as err:
         return f"not a readable zip archive: {err}"
     except (json.JSONDecodeError, UnicodeDecodeError) as err:
@@ -91,13 +107,19 @@ def file_problem(path: str | os.PathLike[str]) -> str:
     return ""
 
 
+def _made_here(path: str | os.PathLike[str]) -> bool:
+    """Whether the workflow wrote ``path`` (it sits under a ``results/`` folder) rather than the user."""
+    return "results" in Path(path).parts
+
+
 def check_inputs(inputs: Sequence[str] | Any) -> None:
-    """Raise :class:`DamagedFileError` for the first input file that :func:`file_problem` rejects."""
+    """Raise :class:`DamagedFileError` for the first input file that :func:`file_problem` rejects; the fix
+    for a file of the user's (not under ``results/``) is a whole copy, not a re-run."""
     for item in inputs:
         for path in as_list(item) if not isinstance(item, (str, os.PathLike)) else [item]:
             why = file_problem(path)
             if why:
-                raise damaged(path, why)
+                raise damaged(path, why, REBUILD if _made_here(path) else "it is not the workflow's to rebuild: replace it with a whole copy")
 
 
 @contextlib.contextmanager
