@@ -184,11 +184,12 @@ def test_attention_grid_shows_the_all_weak_and_all_strong_configs():
 
 
 def test_paper_scale_lfkd_config_plans_through_the_slurm_profile(repo, tmp_path):
-    """configs/paper/lfkd.yaml with CIFAR-100 pointed at the (empty) fixture folder: both datasets, the
+    """configs/paper/lfkd.yaml with CIFAR-100 pointed at the (empty) fixture folder and a stand-in weights file: both datasets, the
     eight two-teacher configs and three seeds, every table and figure planned, teachers on the GPU."""
     text = (repo / "configs/paper/lfkd.yaml").read_text()
     (tmp_path / "cifar100").mkdir()
-    text = text.replace("/data/cifar100", str(tmp_path / "cifar100"))
+    (tmp_path / "resnet50.pth").write_bytes(b"stand-in: the planner checks that the file exists")
+    text = text.replace("/data/cifar100", str(tmp_path / "cifar100")).replace("/data/weights/resnet50-11ad3fa6.pth", str(tmp_path / "resnet50.pth"))
     (tmp_path / "paper.yaml").write_text(text)
     proc = subprocess.run(
         [sys.executable, "-m", "snakemake", "-s", str(repo / "Snakefile"), "--directory", str(tmp_path / "work"),

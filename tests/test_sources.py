@@ -8,6 +8,7 @@ import pytest
 from PIL import Image
 
 from kdgen.data import sources
+from kdgen.runtime import InputError
 from kdgen.data.store import ChecksumError, ImageDataset, ClassInfo, load_dataset, save_dataset
 
 RNG = np.random.default_rng(0)
@@ -135,7 +136,7 @@ def test_image_folder_reader_with_superclass_map(tmp_path):
     assert ds.classes[1].wnid == "n02084071" and ds.classes[0].wnid is None
     assert ds.class_counts("test").tolist() == [2, 2, 2]
     (tmp_path / "bad.csv").write_text("class,superclass\ncat,animal\n")
-    with pytest.raises(KeyError, match="no super-class"):
+    with pytest.raises(InputError, match="no super-class"):
         sources.read_image_folder(tmp_path / "imgs", 16, 0, 0.4, tmp_path / "bad.csv")
 
 

@@ -134,7 +134,10 @@ def test_the_paper_config_plans_through_the_slurm_profile(repo, tmp_path):
     (tmp_path / "cifar100").mkdir()
     weights = tmp_path / "ViT-B-32-openai.pt"
     weights.write_bytes(b"stand-in: the planner checks the file exists, the embed job loads it")
+    resnet50 = tmp_path / "resnet50.pth"
+    resnet50.write_bytes(b"stand-in: the planner checks that the file exists")
     text = text.replace("/data/cifar100", str(tmp_path / "cifar100")).replace("/data/weights/ViT-B-32-openai.pt", str(weights))
+    text = text.replace("/data/weights/resnet50-11ad3fa6.pth", str(resnet50))
     (tmp_path / "paper.yaml").write_text(text)
     proc = subprocess.run(
         [sys.executable, "-m", "snakemake", "-s", str(repo / "Snakefile"), "--directory", str(tmp_path / "work"),

@@ -90,8 +90,9 @@ def gmaug_problems(config: Mapping[str, Any]) -> list[str]:
         if spec is None:
             continue
         key = f"gmaug.datasets.{name}"
-        problems += superclass_problems(key, spec)
-        if not entry["subset"].startswith("lt-") and spec["source"] not in ("image_folder",):
+        supers = superclass_problems(key, spec)
+        problems += supers
+        if not supers and not entry["subset"].startswith("lt-") and spec["source"] not in ("image_folder",):
             problems.append(
                 f"{key}.subset = {entry['subset']!r}: gmaug re-balances a long-tailed training set, and {entry['subset']!r} "
                 f"of {spec['source']!r} is balanced (nothing to top up); use a long tail lt-R (datasets.{name}.long_tail.ratios)"
