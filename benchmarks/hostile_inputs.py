@@ -1,7 +1,7 @@
 """A hostile but fair user: at least 100 bad configs and 15 damaged files, each run the way a user would,
 and each outcome sorted into: a clear line (at planning, or from the job), a traceback, or a silent pass.
 
-    python benchmarks/hostile_inputs.py [--configs 120] [--seed 0] [--keep DIR]
+    python benchmarks/hostile_inputs.py [--configs 120] [--seed 0] [--keep DIR] [--files-only]
 
 Bad configs are drawn (seeded) from the schema: for a leaf of the resolved smoke config, a change the
 schema or the planning checks must refuse: a number of the wrong type (a string, a float for an integer),
@@ -174,14 +174,15 @@ def damage_cases(work: Path) -> list[tuple[str, str, callable, str]]:
         ("manifest.json a list", f"{data}/manifest.json", lambda p: p.write_text("[1, 2]"), card),
         ("splits.npz truncated", f"{data}/splits.npz", truncate, card),
         ("splits.npz emptied", f"{data}/splits.npz", empty, card),
-        ("subset .npy truncated", f"{data}/subsets/size-50.npy", truncate, card),
+        ("subset .npy truncated", f"{data}/subsets/size-50.npy", truncate, student),
         ("best.pt truncated", f"{run}/best.pt", truncate, student),
         ("best.pt overwritten", f"{run}/best.pt", garbage, student),
         ("metrics.csv truncated", f"{run}/metrics.csv", truncate, f"{run}/learning_curve.png"),
         ("metrics.csv emptied", f"{run}/metrics.csv", empty, f"{run}/learning_curve.png"),
         ("eval-test.json garbage", f"{run}/eval-test.json", garbage, "results/train/tables/classifiers.csv"),
         ("eval-test.json emptied", f"{run}/eval-test.json", empty, "results/train/tables/classifiers.csv"),
-        ("timing.csv cut mid-line", f"{run}/timing.csv", lambda p: p.write_bytes(p.read_bytes()[:-3]), "results/train/tables/classifiers.csv"),
+        ("splits.npz overwritten", f"{data}/splits.npz", garbage, card),
+        ("eval-val.json cut short", f"{run}/eval-val.json", lambda p: p.write_bytes(p.read_bytes()[:-3]), "results/train/tables/classifiers.csv"),
     ]
 
 
@@ -190,17 +191,19 @@ def main() -> None:
     ap.add_argument("--configs", type=int, default=120)
     ap.add_argument("--seed", type=int, default=0)
     ap.add_argument("--keep", type=Path)
+    ap.add_argument("--files-only", action="store_true", help="skip the configs (the damaged files alone)")
     args = ap.parse_args()
     work = args.keep or Path(tempfile.mkdtemp(prefix="kdgen-hostile-"))
     work.mkdir(parents=True, exist_ok=True)
     start = time.perf_counter()
     results = []
-    for name, cfg in config_cases(args.configs, args.seed):
+    for name, cfg in [] if args.files_only else config_cases(args.configs, args.seed):
         path = work / "bad.yaml"
         path.write_text(cfg if isinstance(cfg, str) else yaml.safe_dump(cfg, sort_keys=False))
         proc = plan(path, work / "plan")
         results.append(("config", name, classify(proc), (proc.stdout + proc.stderr).strip().splitlines()[-1:]))
-    results.append(("config", "missing --configfile", classify(plan(work / "missing.yaml", work / "plan")), []))
+    if not args.files_only:
+        results.append(("config", "missing --configfile", classify(plan(work / "missing.yaml", work / "plan")), []))
     build = work / "build"
     base = ["bash", str(REPO / "run.sh"), "snakemake", "-s", str(REPO / "Snakefile"), "--directory", str(build), "--cores", "2"]
     smoke = ["--configfile", str(REPO / "configs/smoke.yaml")]

@@ -309,3 +309,14 @@ def test_a_misspelt_wordnet_name_is_one_line_naming_the_key():
     with pytest.raises(InputError) as info:
         make_synthetic({"superclass_root": "plane_figur.n.01", "classes": []}, 8, 0, NoWordNet(), key="datasets.shapes.options")
     assert str(info.value).startswith("config error: datasets.shapes.options.superclass_root = 'plane_figur.n.01': not a WordNet")
+
+
+@pytest.mark.skipif(Path("/proc/driver/nvidia/version").exists(), reason="this machine has an NVIDIA driver")
+def test_cuda_on_a_machine_without_it_stops_a_local_run_before_any_job(repo, tmp_path):
+    cmd = [sys.executable, "-m", "snakemake", "-s", str(repo / "Snakefile"), "--directory", str(tmp_path)]
+    args = ["results/data/shapes/splits.npz", "--configfile", str(repo / "configs/smoke.yaml"), "--config", "device=cuda"]
+    proc = subprocess.run(cmd + ["-n", *args], capture_output=True, text=True, timeout=120)
+    assert proc.returncode == 0  # planning alone (or a cluster run) does not judge this machine
+    proc = subprocess.run(cmd + ["--cores", "1", *args], capture_output=True, text=True, timeout=120)
+    assert proc.returncode == 1 and "config error: device = 'cuda': this machine has no NVIDIA driver" in proc.stderr
+    assert not (tmp_path / "results").exists() and not list((tmp_path / ".snakemake").glob("locks/*"))
