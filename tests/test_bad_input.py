@@ -289,8 +289,10 @@ def test_a_cut_csv_of_the_workflow_is_damaged_and_a_users_file_gets_another_fix(
     with pytest.raises(DamagedFileError, match="truncated"):
         check_inputs([str(made)])
     made.write_text("epoch,loss\n0,1.5\n1\n")
-    with pytest.raises(DamagedFileError, match="line 3 has not the 2 fields"):
+    with pytest.raises(DamagedFileError, match="row 3 has not the 2 fields"):
         check_inputs([str(made)])
+    made.write_text('epoch,note\n0,"two\nlines"\n')  # a quoted field may hold a newline
+    check_inputs([str(made)])
     mine = tmp_path / "samples.npz"
     mine.write_bytes(b"not a zip")
     with pytest.raises(DamagedFileError, match="replace it with a whole copy"):

@@ -64,14 +64,15 @@ def _npy_problem(path: Path) -> str:
 def _csv_problem(path: Path) -> str:
     """A CSV the workflow wrote is whole: it ends with a newline and every row has the header's fields."""
     import csv
+    import io
 
     text = path.read_text()
     if not text.endswith("\n"):
         return "it ends in the middle of a line (truncated)"
-    rows = list(csv.reader(text.splitlines()))
+    rows = list(csv.reader(io.StringIO(text)))  # quoted fields may hold newlines
     width = len(rows[0])
     short = [i + 1 for i, r in enumerate(rows) if len(r) != width]
-    return f"line {short[0]} has not the {width} fields of its header" if short else ""
+    return f"row {short[0]} has not the {width} fields of its header" if short else ""
 
 
 def file_problem(path: str | os.PathLike[str]) -> str:
