@@ -129,8 +129,9 @@ def logged(log_path: str | os.PathLike[str], inputs: Sequence[str] | Any = ()) -
     checking that every file of ``inputs`` (a job's ``snakemake.input``) is readable (:func:`check_inputs`).
 
     An :class:`InputError` or a config error (a ``ValueError`` subclass named ``ConfigError``) is one line,
-    ``error: <what, which file, how to fix>``, on the job's stderr and in the log, and the job exits 1. Any other exception is written to the log with its traceback and raised again, so
-    Snakemake marks the job failed and points at the log.
+    ``error: <what, which file, how to fix>``, on the job's stderr and in the log, and the job exits 1.
+    Any other exception is written to the log with its traceback and raised again, so Snakemake marks the
+    job failed and points at the log.
     """
     path = Path(log_path)
     path.parent.mkdir(parents=True, exist_ok=True)
