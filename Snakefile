@@ -7,7 +7,6 @@ min_version("9.27")
 report: "workflow/report/workflow.rst"
 
 
-include: "workflow/rules/configfile.smk"
 include: "workflow/rules/common.smk"
 include: "workflow/rules/data.smk"
 include: "workflow/rules/cards.smk"

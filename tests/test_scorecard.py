@@ -92,7 +92,7 @@ def test_a_mean_gets_students_t_interval_and_the_bootstrap_is_seeded():
     assert low < a.low < values.mean() < a.high < high  # the percentile bootstrap is narrower with few units
     # two-level: the estimate is the statistic of the units as they are, not of a resample
     units = sc.as_cells(pd.DataFrame({"u": [0, 0, 1, 1], "k": [1, 1, 1, 1], "v": [1.0, 3.0, 5.0, 7.0]}), ["u"], "k", "v")
-    iv = sc.bootstrap(units, lambda us: float(np.mean([u.means()[0] for u in us])), SETTINGS, SETTINGS.rng("Z"), sc.resample_cells)
+    iv = sc.bootstrap(units, lambda us: float(np.mean([u.means()[0] for u in us])), SETTINGS, SETTINGS.rng("Z"), sc.Cells.resampled)
     assert iv.estimate == 4.0 and iv.n == 2 and 1.0 <= iv.low < 4.0 < iv.high <= 7.0
 
 

@@ -201,10 +201,6 @@ def as_cells(frame: pd.DataFrame, unit: Sequence[str], cell: str, value: str) ->
     return out
 
 
-def resample_cells(unit: Cells, rng: np.random.Generator) -> Cells:
-    return unit.resampled(rng)
-
-
 def resample_within(frame: pd.DataFrame, by: Sequence[str], rng: np.random.Generator) -> pd.DataFrame:
     """Rows of ``frame`` drawn with replacement inside each group of ``by`` (the seeds of one cell), each
     group keeping its size: the inner level of a two-level bootstrap."""
@@ -295,8 +291,19 @@ def scorecard_table(findings: Iterable[Finding], settings: Settings, scale: str,
     return table.sort_values("claim", key=lambda s: s.map(rank), kind="stable").reset_index(drop=True)
 
 
-def _num(x: object) -> str:
-    return "" if x is None or (isinstance(x, float) and not math.isfinite(x)) else f"{float(x):.3g}"
+def number_text(x: object) -> str:
+    """A number of the card as text (3 significant digits), empty for a missing one."""
+    try:
+        v = float(x)
+    except (TypeError, ValueError):
+        return ""
+    return "" if not math.isfinite(v) else f"{v:.3g}"
+
+
+def estimate_text(estimate: object, low: object, high: object) -> str:
+    """``estimate [low, high]``, the estimate alone without an interval, empty without an estimate."""
+    est = number_text(estimate)
+    return f"{est} [{number_text(low)}, {number_text(high)}]" if est and number_text(low) else est
 
 
 def scorecard_markdown(table: pd.DataFrame) -> str:
@@ -307,11 +314,9 @@ def scorecard_markdown(table: pd.DataFrame) -> str:
         "|---|---|---|---|---:|---:|---|---|",
     ]
     for r in table.itertuples(index=False):
-        est = _num(r.estimate)
-        if est and math.isfinite(r.low):
-            est += f" [{_num(r.low)}, {_num(r.high)}]"
+        est = estimate_text(r.estimate, r.low, r.high)
         lines.append(
-            f"| {r.claim} | {r.variant} | {r.statistic} | {est} | {r.n} | {_num(r.published)} | **{r.verdict}** | {r.why} |"
+            f"| {r.claim} | {r.variant} | {r.statistic} | {est} | {r.n} | {number_text(r.published)} | **{r.verdict}** | {r.why} |"
         )
     return "\n".join(lines) + "\n"
 

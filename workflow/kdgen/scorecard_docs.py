@@ -15,7 +15,6 @@ block still says what this file says.
 
 from __future__ import annotations
 
-import math
 import re
 import shutil
 import sys
@@ -23,19 +22,13 @@ from pathlib import Path
 
 import pandas as pd
 
+from kdgen.scorecard import estimate_text, number_text
+
 REPO = Path(__file__).resolve().parents[2]
 KEPT = REPO / "docs" / "scorecard-default.csv"
 DOCUMENTS = [REPO / "README.md", *(REPO / "docs" / f"{s}.md" for s in ("ganrep", "gmaug", "lfkd", "xkd")), REPO / "docs" / "scorecard.md"]
 COMMAND = "PYTHONPATH=workflow python -m kdgen.scorecard_docs"
 MARKER = re.compile(r"<!-- scorecard:(?P<key>[a-z]+) -->.*?<!-- /scorecard -->", re.S)
-
-
-def _num(x: object) -> str:
-    try:
-        v = float(x)
-    except (TypeError, ValueError):
-        return ""
-    return "" if not math.isfinite(v) else f"{v:.3g}"
 
 
 def _label(row: pd.Series) -> str:
@@ -52,10 +45,8 @@ def card_table(table: pd.DataFrame) -> str:
     """The whole card: claim, the paper's words, estimate [interval], n, published, verdict."""
     lines = ["| claim | the paper says | this run: statistic | estimate [95% interval] | n | published | verdict |", "|---|---|---|---|---:|---:|---|"]
     for _, r in table.iterrows():
-        est = _num(r["estimate"])
-        if est and _num(r["low"]):
-            est += f" [{_num(r['low'])}, {_num(r['high'])}]"
-        lines.append(f"| {_label(r)} | {r['paper']} | {r['statistic']} | {est} | {int(r['n'])} | {_num(r['published'])} | **{r['verdict']}** |")
+        est = estimate_text(r["estimate"], r["low"], r["high"])
+        lines.append(f"| {_label(r)} | {r['paper']} | {r['statistic']} | {est} | {int(r['n'])} | {number_text(r['published'])} | **{r['verdict']}** |")
     return "\n".join(lines)
 
 

@@ -15,9 +15,28 @@ _inherited = [p for p in os.environ.get("PYTHONPATH", "").split(os.pathsep) if p
 os.environ.update(PYTHONPATH=os.pathsep.join([KDGEN_LIBRARY, *_inherited]))
 
 from kdgen.config import ConfigError, device_problem, validate_config
+from kdgen.config_file import load_config_file
 from kdgen.models.architectures import ARCH_PATTERN
 from kdgen.studies import TEACHER_KINDS, all_students, config_problems, trained_classifier_runs
 from kdgen.train.policies import POLICY_PATTERN
+
+# The config file, read strictly before Snakemake parses it: config.yaml (unless --configfile replaces
+# it) before the configfile directive below, and every --configfile (which Snakemake parsed already)
+# again for keys given twice; a problem is one line and the run stops (kdgen.config_file).
+try:
+    for _path in workflow.overwrite_configfiles or ["config.yaml"]:
+        if workflow.overwrite_configfiles or os.path.exists(_path):
+            load_config_file(_path)
+except ConfigError as err:
+    print(err, file=sys.stderr)
+    sys.exit(1)
+
+
+# A --configfile on the command line replaces config.yaml instead of being merged into it.
+if not workflow.overwrite_configfiles:
+
+    configfile: "config.yaml"
+
 
 try:
     _validated = validate_config(

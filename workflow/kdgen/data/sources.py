@@ -394,18 +394,18 @@ def read_image_folder(
             files += found
             labels += [label] * len(found)
             split += [split_id] * len(found)
+    labels_arr = np.asarray(labels, dtype=np.int64)
+    split_arr = np.asarray(split, dtype=np.uint8)
     if len(class_names) < 2:
         raise InputError(f"{root}: image_folder has {len(class_names)} class folder ({class_names[0]}); a classifier needs at least 2 classes")
     for split_id, s_dir in enumerate(split_dirs):
-        counts = np.bincount([l for l, sp in zip(labels, split) if sp == split_id], minlength=len(class_names))
+        counts = np.bincount(labels_arr[split_arr == split_id], minlength=len(class_names))
         empty = [class_names[i] for i in np.flatnonzero(counts == 0)]
         if empty:
             raise InputError(
                 f"{s_dir}: class folder(s) {empty} hold no images ({'/'.join(IMAGE_SUFFIXES)}); a class without images "
                 "has no accuracy: add images or remove the folder(s)"
             )
-    labels_arr = np.asarray(labels, dtype=np.int64)
-    split_arr = np.asarray(split, dtype=np.uint8)
     if len(split_dirs) == 1:
         _, test = stratified_holdout(labels_arr, test_fraction, seed)
         split_arr[test] = 1

@@ -26,7 +26,7 @@ import numpy as np
 import pandas as pd
 from scipy.stats import spearmanr
 
-from kdgen.scorecard import Cells, Claim, Finding, Settings, as_cells, bootstrap, mean_interval, resample_cells, sign_verdict, threshold_verdict
+from kdgen.scorecard import Cells, Claim, Finding, Settings, as_cells, bootstrap, mean_interval, sign_verdict, threshold_verdict
 
 STUDY = "ganrep"
 R4_THRESHOLD = 0.5
@@ -106,7 +106,7 @@ def findings(frames: Mapping[str, pd.DataFrame], params: Mapping[str, Any], sett
 
     c = _BY_ID["R1"]
     curves = as_cells(runs, CURVE, "size", value)
-    iv = bootstrap(curves, _mean_over_curves(size_rho), settings, settings.rng("R1"), resample_cells)
+    iv = bootstrap(curves, _mean_over_curves(size_rho), settings, settings.rng("R1"), Cells.resampled)
     flat = sum(1 for c in curves if not math.isfinite(size_rho(c)))
     verdict, why = sign_verdict(iv, -1, "curves")
     if flat:
@@ -123,7 +123,7 @@ def findings(frames: Mapping[str, pd.DataFrame], params: Mapping[str, Any], sett
     out.append(Finding(c, verdict, why, iv, published=published["R2"], reference=published["R2"]))
 
     c = _BY_ID["R3"]
-    iv = bootstrap(as_cells(runs, CURVE, "size", "fid"), _mean_over_curves(fid_hump), settings, settings.rng("R3"), resample_cells)
+    iv = bootstrap(as_cells(runs, CURVE, "size", "fid"), _mean_over_curves(fid_hump), settings, settings.rng("R3"), Cells.resampled)
     out.append(Finding(c, *sign_verdict(iv, +1, "curves"), iv, published=published["R3"]))
 
     c = _BY_ID["R4"]

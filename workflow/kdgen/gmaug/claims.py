@@ -29,7 +29,7 @@ from scipy.stats import spearmanr
 from kdgen.gmaug.fits import fit_gain
 from kdgen.scorecard import (
     Cells, Claim, Finding, Settings, as_cells, bootstrap, rank_correlation_min_units,
-    resample_cells, sign_verdict,
+    sign_verdict,
 )  # fmt: skip
 
 STUDY = "gmaug"
@@ -66,13 +66,16 @@ def paper_values(paper: pd.DataFrame) -> dict[str, float]:
     return {"G1": _rho(x, gain), "G2": _low_minus_high(x, gain)}
 
 
+def _points(datasets: list[Cells]) -> tuple[np.ndarray, np.ndarray]:
+    """Each dataset's SSIM-supSubCls and its mean gain over seeds."""
+    return np.array([d.keys[0] for d in datasets], dtype=float), np.array([d.means()[0] for d in datasets], dtype=float)
+
+
 def _over_datasets(per_datasets):
     """A statistic of (SSIM-supSubCls, mean gain) over a list of datasets (one drawn twice counts twice)."""
 
     def statistic(datasets: list[Cells]) -> float:
-        x = np.array([d.keys[0] for d in datasets], dtype=float)
-        gain = np.array([d.means()[0] for d in datasets], dtype=float)
-        return per_datasets(x, gain)
+        return per_datasets(*_points(datasets))
 
     return statistic
 
@@ -91,17 +94,15 @@ def findings(frames: Mapping[str, pd.DataFrame], params: Mapping[str, Any], sett
         note = f"; {int(empty.sum())} run(s) left out: no generated image kept" if empty.any() else ""
         datasets = as_cells(kept, ["dataset"], "ssim", GAIN)
 
-        iv = bootstrap(datasets, _over_datasets(_rho), settings, settings.rng("G1", generator), resample_cells)
+        iv = bootstrap(datasets, _over_datasets(_rho), settings, settings.rng("G1", generator), Cells.resampled)
         verdict, why = sign_verdict(iv, -1, "datasets", min_units=rank_correlation_min_units(settings.confidence))
         out.append(Finding(_BY_ID["G1"], verdict, why + note, iv, variant=generator, published=published["G1"]))
 
         # The median split needs every dataset: they stay, their seeds are resampled.
-        iv = bootstrap(datasets, _over_datasets(_low_minus_high), settings, settings.rng("G2", generator), resample_cells, outer=False)
+        iv = bootstrap(datasets, _over_datasets(_low_minus_high), settings, settings.rng("G2", generator), Cells.resampled, outer=False)
         verdict, why = sign_verdict(iv, +1, "datasets", min_units=4)
-        x = np.array([d.keys[0] for d in datasets], dtype=float)
-        gains = np.array([d.means()[0] for d in datasets], dtype=float)
         try:
-            fit = fit_gain(x, gains)
+            fit = fit_gain(*_points(datasets))
             why += f"; fit gain = A exp(-k x): A = {fit.A:.3g}, k = {fit.k:.3g}, R^2 = {fit.r2_corr:.2f} (squared Pearson)"
         except ValueError as err:
             why += f"; no fit: {err}"

@@ -19,12 +19,13 @@ from __future__ import annotations
 
 import math
 from collections.abc import Mapping
+from dataclasses import replace
 from typing import Any
 
 import numpy as np
 import pandas as pd
 
-from kdgen.scorecard import Claim, Finding, Interval, Settings, mean_interval, combine, percentile_interval, resample_within, sign_verdict
+from kdgen.scorecard import Claim, Finding, Settings, bootstrap, combine, mean_interval, resample_within, sign_verdict
 
 STUDY = "lfkd"
 PAIR_UNIT = "student pairs (dataset x seed)"
@@ -71,6 +72,10 @@ def _iou_difference(pairs: pd.DataFrame, column: str) -> float:
     return float((means["strong"] - means["weak"]).mean())
 
 
+def _pairs_within_cells(pairs: pd.DataFrame, rng: np.random.Generator) -> pd.DataFrame:
+    return resample_within(pairs, ["dataset", "aug"], rng)
+
+
 def findings(frames: Mapping[str, pd.DataFrame], params: Mapping[str, Any], settings: Settings) -> list[Finding]:
     """The four lfkd findings from ``students`` and ``pairs`` (every dataset's students.csv and
     teacher_pairs.csv); ``params['attention']`` lists the attention methods, the first one decides L1."""
@@ -81,11 +86,9 @@ def findings(frames: Mapping[str, pd.DataFrame], params: Mapping[str, Any], sett
     c = _BY_ID["L1"]
     column = f"iou_{method}"
     cells = pairs[pairs["aug"].isin(["weak", "strong"])]
-    rng = settings.rng("L1")
-    samples = np.array([_iou_difference(resample_within(cells, ["dataset", "aug"], rng), column) for _ in range(settings.n_boot)])
-    low, high = percentile_interval(samples, settings.confidence)
-    n = int(cells.groupby(["dataset", "aug"]).size().min()) if len(cells) else 0
-    iv = Interval(_iou_difference(cells, column), low, high, n)
+    # one unit, the pool of pairs: the pairs are resampled within each dataset and augmentation
+    iv = bootstrap([cells], lambda units: _iou_difference(units[0], column), settings, settings.rng("L1"), _pairs_within_cells, outer=False)
+    iv = replace(iv, n=int(cells.groupby(["dataset", "aug"]).size().min()) if len(cells) else 0)
     verdict, why = sign_verdict(iv, -1, "teacher pairs per dataset and augmentation")
     out.append(Finding(c, verdict, f"{why} ({method})", iv))
 

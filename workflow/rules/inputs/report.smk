@@ -24,6 +24,8 @@ def built_targets(wildcards):
     return [t for t in all_targets() if os.path.exists(t)]
 
 
+from kdgen.studies import CLAIM_STUDIES
+
 SCORECARD = "results/scorecard"
 
 
@@ -78,7 +80,7 @@ def scorecard_params(wildcards):
     configured = scorecard_study_files()
     scored = scorecard_scored_files()
     skipped = {}
-    for study in ("ganrep", "lfkd", "xkd", "gmaug"):
+    for study in CLAIM_STUDIES:
         if study not in configured:
             key = "ganrep.generators or ganrep.datasets" if study == "ganrep" else f"{study}.datasets"
             skipped[study] = f"this config builds no {study} runs ({key} empty)"
